@@ -1,0 +1,41 @@
+// The `siri` command-line interface: one commander program; each command lives in cli/<name>.ts
+// and registers itself here. Errors are one line on stderr and a non-zero exit, never a stack trace.
+import { Command, CommanderError } from 'commander';
+import { CliError } from './cli/errors';
+import { registerServerCommand } from './cli/server';
+import { registerWorkerCommand } from './cli/worker';
+import { registerDemoCommand } from './cli/demo';
+
+export function buildProgram(): Command {
+  const program = new Command('siri')
+    .description('SIRI: RL for reasoning LLMs with interleaved length compression, as durable Temporal workflows')
+    .version('0.1.0')
+    .showHelpAfterError('(run `siri --help` for usage)')
+    .exitOverride();
+  registerServerCommand(program);
+  registerWorkerCommand(program);
+  registerDemoCommand(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed its one-line message (or the help text).
+      process.exitCode = err.exitCode;
+      return;
+    }
+    if (err instanceof CliError) {
+      console.error(`siri: ${err.message}`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    console.error(`siri: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  }
+}
+
+await main(process.argv);
