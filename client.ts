@@ -5,16 +5,19 @@ import { CliError } from './cli/errors';
 import { registerServerCommand } from './cli/server';
 import { registerWorkerCommand } from './cli/worker';
 import { registerDemoCommand } from './cli/demo';
+import { registerScheduleCommand } from './cli/schedule';
 
 export function buildProgram(): Command {
   const program = new Command('siri')
-    .description('SIRI: RL for reasoning LLMs with interleaved length compression, as durable Temporal workflows')
+    .description(
+      'SIRI: RL for reasoning LLMs with interleaved length compression, as durable Temporal workflows',
+    )
     .version('0.1.0')
-    .showHelpAfterError('(run `siri --help` for usage)')
     .exitOverride();
   registerServerCommand(program);
   registerWorkerCommand(program);
   registerDemoCommand(program);
+  registerScheduleCommand(program);
   return program;
 }
 

@@ -1,0 +1,87 @@
+// Test helpers for real Temporal integration tests: a dev server on a free port with a temp SQLite file
+// (our own `temporal` binary from .venv) and real `siri worker` processes.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, startDevServer, type DevServerHandle } from '../../cli/dev-server';
+
+export const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const siriBin = join(projectRoot, 'bin', 'siri.mjs');
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `siri-${prefix}-`));
+}
+
+export interface TestServer extends DevServerHandle {
+  port: number;
+  uiPort: number;
+  dbFile: string;
+}
+
+/** Starts a real dev server; pass `dbFile` to re-open an existing SQLite store. */
+export async function startTestServer(
+  dbFile?: string,
+  options: { headless?: boolean } = {},
+): Promise<TestServer> {
+  const port = await freePort();
+  const uiPort = await freePort();
+  const db = dbFile ?? join(tempDir('db'), 'temporal.db');
+  const handle = await startDevServer({ port, uiPort, dbFile: db, headless: options.headless ?? true });
+  return { ...handle, port, uiPort, dbFile: db };
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Spawns `siri worker` as a separate OS process against `address`. */
+export function spawnWorker(
+  address: string,
+  extraArgs: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): WorkerProcess {
+  const child = spawn(process.execPath, [siriBin, 'worker', '--address', address, ...extraArgs], {
+    cwd: projectRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, output: () => out, exited };
+}
+
+/** Waits until `predicate()` holds, polling; throws with `what` after the timeout. */
+export async function waitFor(
+  what: string,
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await predicate()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Runs a command to completion and returns its exit code and output. */
+export function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(cmd, args, { cwd: projectRoot, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
+  });
+}

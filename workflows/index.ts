@@ -1,0 +1,2 @@
+// Every workflow the siri worker hosts; the worker bundles this file (no Node APIs below this point).
+export { healthCheck } from './health';
