@@ -36,8 +36,22 @@ child.stdout.on('data', (chunk) => {
 });
 child.on('close', (code) => {
   // The spec reporter ends with lines like "ℹ pass 12" and "ℹ fail 0".
-  passed = Number(/pass (\d+)/.exec(tail.split('\n').filter((l) => l.includes('pass ')).pop() ?? '')?.[1] ?? 0);
-  failed = Number(/fail (\d+)/.exec(tail.split('\n').filter((l) => l.includes('fail ')).pop() ?? '')?.[1] ?? 0);
+  passed = Number(
+    /pass (\d+)/.exec(
+      tail
+        .split('\n')
+        .filter((l) => l.includes('pass '))
+        .pop() ?? '',
+    )?.[1] ?? 0,
+  );
+  failed = Number(
+    /fail (\d+)/.exec(
+      tail
+        .split('\n')
+        .filter((l) => l.includes('fail '))
+        .pop() ?? '',
+    )?.[1] ?? 0,
+  );
   if (code !== 0 && failed === 0) failed = 1;
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(code === 0 && failed === 0 ? 0 : 1);
