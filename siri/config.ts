@@ -1,0 +1,399 @@
+// The run config: ONE zod schema (RunConfigSchema) for a whole SIRI run, its parser with readable errors
+// (every bad field with its path and the expected value; unknown keys are errors), and the presets
+// `siri-1.5b` and `toy`. Pure: reading YAML/JSON files lives in cli/config-file.ts.
+import { z } from 'zod';
+import { ScheduleSchema } from './schedule';
+
+const nonEmptyString = z.string().min(1);
+const positiveInt = z.number().int().min(1);
+const nonNegativeInt = z.number().int().min(0);
+const probability = z.number().gt(0).max(1);
+const beta = z.number().min(0).lt(1);
+
+export const TrainDataSchema = z.strictObject({
+  /** JSONL (or JSON array) files of problems. */
+  files: z.array(nonEmptyString).min(1),
+  problemField: nonEmptyString.default('problem'),
+  answerField: nonEmptyString.default('answer'),
+});
+
+export const EvalSchema = z.strictObject({
+  /** Evaluate every N training steps (and at the named checkpoints). */
+  everySteps: positiveInt,
+  /** Samples per problem (pass@1 is their mean; pass@k needs samples >= k). */
+  samples: positiveInt,
+  /** 0 = greedy. */
+  temperature: z.number().min(0),
+  topP: probability,
+  maxTokens: positiveInt,
+  dataFiles: z.array(nonEmptyString).min(1),
+  problemField: nonEmptyString.default('problem'),
+  answerField: nonEmptyString.default('answer'),
+});
+
+export const CheckpointSchema = z.strictObject({
+  everySteps: positiveInt,
+  /** How many of the periodic checkpoints to keep (older ones are deleted). */
+  keepLast: positiveInt,
+  /** Never delete the named IterK-Compressed / IterK-Expanded checkpoints. */
+  keepNamed: z.boolean().default(true),
+});
+
+export const DynamicSamplingSchema = z.strictObject({
+  /** DAPO dynamic sampling: drop groups whose rewards are all equal and sample more prompts. */
+  enabled: z.boolean(),
+  /** Rollout batches allowed beyond the first before training on what was kept. */
+  maxExtraRolloutBatches: nonNegativeInt,
+});
+
+export const RunConfigSchema = z.strictObject({
+  /** Hugging Face style model directory (config.json, safetensors, tokenizer files). */
+  modelDir: nonEmptyString,
+  /** Tokenizer directory; defaults to modelDir when absent. */
+  tokenizerDir: nonEmptyString.optional(),
+  /** Where checkpoints, logs and evaluation results of this run go. */
+  runDir: nonEmptyString,
+  trainData: TrainDataSchema,
+  promptTemplate: z.enum(['r1', 'qwen', 'plain']).default('r1'),
+
+  /** The length scheduler L(t) (see siri/schedule.ts). */
+  schedule: ScheduleSchema,
+  /** Training steps; the paper's 3 iterations of a 640-step cycle are 1920 steps. */
+  totalSteps: positiveInt,
+
+  // GRPO / DAPO
+  loss: z.literal('grpo').default('grpo'),
+  /** Samples per prompt (G). */
+  groupSize: positiveInt,
+  /** Prompts per training step. */
+  batchPrompts: positiveInt,
+  /** Divide advantages by the group std (GRPO); false = Dr. GRPO. */
+  normalizeAdvantageStd: z.boolean().default(true),
+  /** PPO ratio clip: [1 − clipLow, 1 + clipHigh] (DAPO's decoupled clip-higher). */
+  clipLow: z.number().min(0).lt(1).default(0.2),
+  clipHigh: z.number().min(0).default(0.28),
+  /** Dual-clip constant c > 1 for negative advantages (off when absent). */
+  clipC: z.number().gt(1).optional(),
+  lossAggregation: z.enum(['token-mean', 'seq-mean-token-sum', 'seq-mean-token-mean']).default('token-mean'),
+  klCoef: z.number().min(0).default(0),
+  entropyCoef: z.number().min(0).default(0),
+
+  // Optimiser (AdamW)
+  lr: z.number().gt(0),
+  betas: z.tuple([beta, beta]).default([0.9, 0.999]),
+  weightDecay: z.number().min(0).default(0.01),
+  /** Max global grad norm. */
+  gradClip: z.number().gt(0).default(1.0),
+  /** Token budget of one forward/backward micro-batch (prompt + response tokens). */
+  microBatchTokens: positiveInt,
+
+  dynamicSampling: DynamicSamplingSchema.default({ enabled: false, maxExtraRolloutBatches: 0 }),
+
+  // Rollout sampling
+  temperature: z.number().gt(0).default(1.0),
+  topP: probability.default(1.0),
+
+  eval: EvalSchema,
+  checkpoint: CheckpointSchema,
+  seed: nonNegativeInt.default(0),
+  device: z.enum(['cpu', 'cuda']).default('cpu'),
+});
+
+/** A validated run config, defaults filled in. */
+export type RunConfig = z.infer<typeof RunConfigSchema>;
+/** What a config file may contain before defaults (fields with defaults may be left out). */
+export type RunConfigInput = z.input<typeof RunConfigSchema>;
+
+// ---------------------------------------------------------------------------------------------------
+// Errors
+
+export interface ConfigIssue {
+  /** Dotted path of the field, e.g. `schedule.lMax` or `eval.dataFiles[0]`; `(root)` for the whole. */
+  path: string;
+  /** What was expected and what was found. */
+  message: string;
+}
+
+export class RunConfigError extends Error {
+  constructor(readonly issues: readonly ConfigIssue[]) {
+    super(
+      `invalid run config (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n` +
+        issues.map((i) => `  ${i.path}: ${i.message}`).join('\n'),
+    );
+    this.name = 'RunConfigError';
+  }
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  return JSON.stringify(value);
+}
+
+const EXPECTED_TYPE_WORDS: Record<string, string> = {
+  int: 'an integer',
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'an object (mapping)',
+  array: 'a list',
+  tuple: 'a list',
+};
+
+function bound(issue: { origin: string; inclusive?: boolean }, below: boolean): string {
+  const op = below ? (issue.inclusive === false ? '>' : '>=') : issue.inclusive === false ? '<' : '<=';
+  return op;
+}
+
+/** Turns zod issues into one {path, message} per bad field; an unknown key gives one issue per key. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const issue of issues) {
+    const path = formatPath(issue.path);
+    const got = describeValue(issue.input);
+    switch (issue.code) {
+      case 'unrecognized_keys':
+        for (const key of issue.keys) {
+          out.push({ path: formatPath([...issue.path, key]), message: 'unknown key (not allowed here)' });
+        }
+        break;
+      case 'invalid_type': {
+        const expected = EXPECTED_TYPE_WORDS[issue.expected] ?? issue.expected;
+        out.push({
+          path,
+          message:
+            issue.input === undefined ? `required: expected ${expected}` : `expected ${expected}, got ${got}`,
+        });
+        break;
+      }
+      case 'too_small':
+      case 'too_big': {
+        const below = issue.code === 'too_small';
+        const limit = below ? issue.minimum : issue.maximum;
+        const op = bound(issue, below);
+        if (issue.origin === 'array') {
+          const count = Array.isArray(issue.input) ? issue.input.length : '?';
+          out.push({ path, message: `expected a list with ${op} ${limit} items, got ${count}` });
+        } else if (issue.origin === 'string') {
+          out.push({ path, message: `expected a string of length ${op} ${limit}, got ${got}` });
+        } else {
+          out.push({ path, message: `expected a number ${op} ${limit}, got ${got}` });
+        }
+        break;
+      }
+      case 'invalid_value':
+        out.push({
+          path,
+          message: `expected ${issue.values.map((v) => JSON.stringify(v)).join(' | ')}, got ${got}`,
+        });
+        break;
+      case 'invalid_union': {
+        if (issue.discriminator !== undefined && 'options' in issue && issue.options) {
+          const input = issue.input as Record<string, unknown> | undefined;
+          const value = input && typeof input === 'object' ? input[issue.discriminator] : undefined;
+          out.push({
+            path,
+            message: `expected ${issue.options.map((v) => JSON.stringify(v)).join(' | ')}, got ${describeValue(value)}`,
+          });
+        } else {
+          out.push({ path, message: issue.message });
+        }
+        break;
+      }
+      default:
+        out.push({ path, message: issue.message });
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Presets
+
+/** The paper's DeepSeek-R1-Distill-Qwen-1.5B run (SIRI, cosine 8192 ↔ 16384 tokens, 3 cycles). */
+const SIRI_1_5B: RunConfig = {
+  modelDir: 'models/DeepSeek-R1-Distill-Qwen-1.5B',
+  runDir: 'runs/siri-1.5b',
+  // The paper's models are trained on the DeepScaleR-Preview dataset (fields problem / answer).
+  trainData: { files: ['data/deepscaler/train.jsonl'], problemField: 'problem', answerField: 'answer' },
+  promptTemplate: 'r1',
+  // Paper: cosine scheduler between 8192 and 16384 tokens with a 640-step cycle, 3 iterations.
+  schedule: { kind: 'cosine', lMax: 16384, lMin: 8192, cycle: 640 },
+  totalSteps: 1920,
+  loss: 'grpo',
+  // The paper does not state the group size; 8 is our choice.
+  groupSize: 8,
+  batchPrompts: 128, // paper: batch size 128
+  normalizeAdvantageStd: true,
+  clipLow: 0.2, // paper: clip low 0.2 / high 0.28 (DAPO clip-higher)
+  clipHigh: 0.28,
+  lossAggregation: 'token-mean', // DAPO's token-level loss
+  klCoef: 0, // paper: no KL term
+  entropyCoef: 0,
+  lr: 1e-6, // paper
+  betas: [0.9, 0.999],
+  weightDecay: 0.01,
+  gradClip: 1.0,
+  microBatchTokens: 32768,
+  // The paper names clip-higher and KL removal from DAPO, not dynamic sampling: off by default.
+  dynamicSampling: { enabled: false, maxExtraRolloutBatches: 2 },
+  temperature: 1.0, // paper: rollout temperature 1.0
+  topP: 1.0,
+  // Evaluation settings are ours (the usual R1-distill protocol), not taken from the paper.
+  eval: {
+    everySteps: 80,
+    samples: 16,
+    temperature: 0.6,
+    topP: 0.95,
+    maxTokens: 32768,
+    dataFiles: ['data/eval/aime24.jsonl', 'data/eval/amc23.jsonl', 'data/eval/math500.jsonl'],
+    problemField: 'problem',
+    answerField: 'answer',
+  },
+  checkpoint: { everySteps: 80, keepLast: 2, keepNamed: true },
+  seed: 0,
+  device: 'cuda',
+};
+
+/**
+ * The small CPU run. PROVISIONAL: every number here is a placeholder until the toy-model issue tunes
+ * it (lengths, cycle, learning rate, eval sizes).
+ */
+const TOY: RunConfig = {
+  modelDir: 'toy/base',
+  runDir: 'runs/toy',
+  trainData: { files: ['toy/data/train.jsonl'], problemField: 'problem', answerField: 'answer' }, // provisional
+  promptTemplate: 'plain', // provisional
+  schedule: { kind: 'cosine', lMax: 256, lMin: 128, cycle: 20 }, // provisional lengths; cycle 20 steps
+  totalSteps: 60, // 3 cycles
+  loss: 'grpo',
+  groupSize: 8,
+  batchPrompts: 8,
+  normalizeAdvantageStd: true,
+  clipLow: 0.2,
+  clipHigh: 0.28,
+  lossAggregation: 'token-mean',
+  klCoef: 0,
+  entropyCoef: 0,
+  lr: 1e-5, // provisional
+  betas: [0.9, 0.999],
+  weightDecay: 0.01,
+  gradClip: 1.0,
+  microBatchTokens: 4096, // provisional
+  dynamicSampling: { enabled: false, maxExtraRolloutBatches: 2 },
+  temperature: 1.0,
+  topP: 1.0,
+  eval: {
+    everySteps: 10, // provisional
+    samples: 4, // provisional
+    temperature: 0.6,
+    topP: 0.95,
+    maxTokens: 256,
+    dataFiles: ['toy/data/eval.jsonl'], // provisional
+    problemField: 'problem',
+    answerField: 'answer',
+  },
+  checkpoint: { everySteps: 10, keepLast: 2, keepNamed: true },
+  seed: 0,
+  device: 'cpu',
+};
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** The presets, frozen (parseRunConfig returns fresh copies). */
+export const PRESETS = deepFreeze({ 'siri-1.5b': SIRI_1_5B, toy: TOY });
+export type PresetName = keyof typeof PRESETS;
+export const presetNames: readonly PresetName[] = Object.keys(PRESETS) as PresetName[];
+
+export function isPresetName(name: string): name is PresetName {
+  return Object.prototype.hasOwnProperty.call(PRESETS, name);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Parsing
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Deep merge for preset overrides: mappings merge key by key, everything else (lists, scalars) is
+ * replaced. A mapping whose `kind` differs from the base's (e.g. another schedule kind) replaces the
+ * base mapping whole, so no fields of the old kind leak in.
+ */
+export function mergeOverrides(base: unknown, override: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(override)) return override;
+  if ('kind' in override && override.kind !== base.kind) return override;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) out[key] = mergeOverrides(base[key], value);
+  return out;
+}
+
+/**
+ * A config object may name a preset: `{preset: 'toy', lr: 3e-5, schedule: {lMin: 96}}` is the preset
+ * with those fields overridden. `preset` itself is not part of RunConfigSchema.
+ */
+function resolvePreset(value: unknown): unknown {
+  if (!isPlainObject(value) || !('preset' in value)) return value;
+  const { preset, ...overrides } = value;
+  if (typeof preset !== 'string' || !isPresetName(preset)) {
+    throw new RunConfigError([
+      {
+        path: 'preset',
+        message: `expected ${presetNames.map((n) => JSON.stringify(n)).join(' | ')}, got ${describeValue(preset)}`,
+      },
+    ]);
+  }
+  return mergeOverrides(PRESETS[preset], overrides);
+}
+
+export type RunConfigParse = { ok: true; config: RunConfig } | { ok: false; issues: ConfigIssue[] };
+
+/** Validates without throwing. */
+export function safeParseRunConfig(value: unknown): RunConfigParse {
+  let resolved: unknown;
+  try {
+    resolved = resolvePreset(value);
+  } catch (err) {
+    if (err instanceof RunConfigError) return { ok: false, issues: [...err.issues] };
+    throw err;
+  }
+  const result = RunConfigSchema.safeParse(resolved, { reportInput: true });
+  if (result.success) return { ok: true, config: result.data };
+  return { ok: false, issues: describeIssues(result.error.issues) };
+}
+
+/** Validates a run config (optionally `preset:` + overrides); throws RunConfigError listing every bad field. */
+export function parseRunConfig(value: unknown): RunConfig {
+  const parsed = safeParseRunConfig(value);
+  if (!parsed.ok) throw new RunConfigError(parsed.issues);
+  return parsed.config;
+}
+
+/** The preset as a fresh, validated, mutable RunConfig. */
+export function presetConfig(name: PresetName): RunConfig {
+  return parseRunConfig(PRESETS[name]);
+}
+
+/** The tokenizer directory of a run (tokenizerDir, else modelDir). */
+export function tokenizerDirOf(config: RunConfig): string {
+  return config.tokenizerDir ?? config.modelDir;
+}
