@@ -470,8 +470,11 @@ function valuesEqual(g: Node, p: Node, budget: Budget): boolean {
   if (names.length === 0) {
     const a = numericValue(g, new Map(), budget);
     const b = numericValue(p, new Map(), budget);
-    if (isInfinite(a) || isInfinite(b)) return isInfinite(a) && isInfinite(b) && Math.sign(a.re) === Math.sign(b.re);
-    if (!isFiniteComplex(a) || !isFiniteComplex(b)) return false;
+    if (!isFiniteComplex(a) || !isFiniteComplex(b)) {
+      // ∞ equals ∞ only when both answers say \infty; a finite expression that overflowed is not comparable.
+      const saysInfinity = (n: Node): boolean => contains(n, (m) => m.k === 'sym' && m.name === 'infty');
+      return isInfinite(a) && isInfinite(b) && Math.sign(a.re) === Math.sign(b.re) && saysInfinity(g) && saysInfinity(p);
+    }
     if (isDecimalLiteral(g) || isDecimalLiteral(p)) return roundedClose(a, b);
     return close(a, b);
   }

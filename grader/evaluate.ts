@@ -150,6 +150,7 @@ function exactFunction(name: string, args: Node[], budget: Budget, depth: number
       for (let j = 1n; j <= k; j++) {
         budget.tick();
         c = (c * (n - k + j)) / j;
+        if ((j & 63n) === 0n && Q.bitLength(c) > Q.MAX_BITS) throw new Q.TooBig();
       }
       return Q.rat(c, 1n);
     }
@@ -160,6 +161,7 @@ function exactFunction(name: string, args: Node[], budget: Budget, depth: number
       for (const v of values.slice(1)) {
         const g = Q.gcd(acc, v.num, budget);
         acc = name === 'gcd' ? g : g === 0n ? 0n : (acc * v.num) / g;
+        if (Q.bitLength(acc) > Q.MAX_BITS) throw new Q.TooBig();
       }
       return Q.rat(acc < 0n ? -acc : acc, 1n);
     }

@@ -87,17 +87,20 @@ interface Box {
 const isLetter = (c: string | undefined): boolean =>
   c !== undefined && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
 
-/** Start of the last \boxed or \fbox command strictly before `before`, or -1. */
-function lastBoxCommand(text: string, before: number): { at: number; nameEnd: number } {
-  let limit = before;
-  while (limit > 0) {
-    const b = text.lastIndexOf('\\boxed', limit - 1);
-    const f = text.lastIndexOf('\\fbox', limit - 1);
-    const at = Math.max(b, f);
-    if (at < 0) return { at: -1, nameEnd: -1 };
-    const nameEnd = at + (at === b ? 6 : 5);
+/** Start of the last \boxed or \fbox command strictly before `before`, or -1 (linear in the text scanned). */
+function lastBoxCommand(text: string, before: number, budget: Budget): { at: number; nameEnd: number } {
+  const search = (name: string, end: number): number => (end > 0 ? text.lastIndexOf(name, end - 1) : -1);
+  let boxed = search('\\boxed', before);
+  let fbox = search('\\fbox', before);
+  while (boxed >= 0 || fbox >= 0) {
+    budget.tick();
+    const isBoxed = boxed > fbox;
+    const at = isBoxed ? boxed : fbox;
+    const nameEnd = at + (isBoxed ? 6 : 5);
     if (!isLetter(text[nameEnd])) return { at, nameEnd };
-    limit = at; // e.g. \boxedanswer is another command
+    // e.g. \boxedanswer is another command: keep looking further left.
+    if (isBoxed) boxed = search('\\boxed', at);
+    else fbox = search('\\fbox', at);
   }
   return { at: -1, nameEnd: -1 };
 }
@@ -144,14 +147,14 @@ function readBox(text: string, at: number, nameEnd: number, limit: number, budge
 }
 
 function lastBoxed(region: string, budget: Budget): Extraction {
-  const cmd = lastBoxCommand(region, region.length);
+  const cmd = lastBoxCommand(region, region.length, budget);
   if (cmd.at < 0) return { answer: null, reason: 'no-answer' };
   const last = readBox(region, cmd.at, cmd.nameEnd, region.length, budget);
   if (last === null) return { answer: null, reason: 'unbalanced-braces' };
   const parts = [last.content];
   let current = last;
   for (let n = 1; n < MAX_JOINED_BOXES; n++) {
-    const prev = lastBoxCommand(region, current.start);
+    const prev = lastBoxCommand(region, current.start, budget);
     if (prev.at < 0) break;
     // A previous box must close before the current one starts (otherwise it encloses it).
     const box = readBox(region, prev.at, prev.nameEnd, current.start, budget);

@@ -280,7 +280,7 @@ export function tokenize(src: string, budget: Budget, nesting = 0): Token[] {
       i++;
       continue;
     }
-    if (c === '?' || c === '"' || c === '`') {
+    if (c === '?' || c === '"' || c === '`' || c === '.') {
       i++;
       continue;
     }

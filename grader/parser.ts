@@ -179,7 +179,10 @@ class Parser {
       } else if (tok.t === 'text') {
         // A word after a quantity is its unit: "15 \text{cm}^2" is 15.
         this.pos++;
-        if (this.isOp('^') && this.peek(1)?.t === 'num') this.pos += 2;
+        if (this.isOp('^')) {
+          this.pos++;
+          this.readScript();
+        }
       } else if (this.startsImplicitFactor(tok)) {
         const isMixedNumber =
           node.k === 'num' && factors.length === 0 && /^\d+$/.test(node.text) && tok.t === 'cmd' && tok.v === 'frac';

@@ -120,7 +120,7 @@ export function choiceLetter(answer: string, leading = false): string | null {
 export interface WordForm {
   /** Lower-case letters with single spaces. */
   words: string;
-  /** True when it can only be read as words: it was \text-wrapped, or has several words, or ≥ 4 letters. */
+  /** True when it can only be read as words: it was \text-wrapped or has a word of 4 or more letters. */
   decisive: boolean;
 }
 
@@ -132,19 +132,29 @@ export function wordForm(answer: string): WordForm | null {
   while (s.endsWith('.')) s = s.slice(0, -1);
   let words = '';
   let letters = 0;
+  let longest = 0;
+  let run = 0;
   let pendingSpace = false;
-  for (const c of s) {
+  const chars = [...s];
+  for (let k = 0; k < chars.length; k++) {
+    const c = chars[k]!;
     if (isAsciiLetter(c)) {
       if (pendingSpace && words.length > 0) words += ' ';
       pendingSpace = false;
       words += c.toLowerCase();
       letters++;
-    } else if (c === ' ' || c === '~' || c === '\t') pendingSpace = true;
-    else if (c === '-' || c === "'") words += c;
-    else return null;
+      run++;
+      longest = Math.max(longest, run);
+    } else if (c === ' ' || c === '~' || c === '\t') {
+      pendingSpace = true;
+      run = 0;
+    } else if ((c === '-' || c === "'") && isAsciiLetter(chars[k - 1] ?? '') && isAsciiLetter(chars[k + 1] ?? '')) {
+      words += c;
+      run = 0;
+    } else return null;
   }
   if (letters < 2) return null;
-  return { words, decisive: wrapped || words.indexOf(' ') >= 0 || letters >= 4 };
+  return { words, decisive: wrapped || longest >= 4 };
 }
 
 /** Unit words dropped from the end of an answer: "5 cm", "12 square units", "30 degrees". */
