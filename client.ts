@@ -6,6 +6,7 @@ import { registerServerCommand } from './cli/server';
 import { registerWorkerCommand } from './cli/worker';
 import { registerDemoCommand } from './cli/demo';
 import { registerScheduleCommand } from './cli/schedule';
+import { registerGradeCommand } from './cli/grade';
 
 export function buildProgram(): Command {
   const program = new Command('siri')
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerDemoCommand(program);
   registerScheduleCommand(program);
+  registerGradeCommand(program);
   return program;
 }
 
