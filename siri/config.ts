@@ -51,7 +51,7 @@ export const RunConfigSchema = z.strictObject({
   modelDir: nonEmptyString,
   /** Tokenizer directory; defaults to modelDir when absent. */
   tokenizerDir: nonEmptyString.optional(),
-  /** Where checkpoints, logs and evaluation results of this run go. */
+  /** Parent directory of runs: each run writes checkpoints, logs and evaluations to <runDir>/<runId>/. */
   runDir: nonEmptyString,
   trainData: TrainDataSchema,
   promptTemplate: z.enum(['r1', 'qwen', 'plain']).default('r1'),

@@ -1,2 +1,3 @@
 // Every workflow the siri worker hosts; the worker bundles this file (no Node APIs below this point).
 export { healthCheck } from './health';
+export { siriTraining } from './training';

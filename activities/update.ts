@@ -1,0 +1,102 @@
+/**
+ * update: one optimizer step (GRPO/DAPO clipped surrogate, AdamW) on step t's batch, starting from
+ * checkpoint t−1, then writes checkpoint t atomically (temp dir, fsync, rename, manifest of checksums).
+ * Inputs: UpdateInput. Output: UpdateResult (CheckpointRef of checkpoint t + training statistics).
+ * Idempotent on (runDir, step): a complete checkpoint t from an earlier attempt is returned as is; else the
+ * policy is (re)loaded from checkpoint t−1 when memory holds anything else, so a retry yields the same
+ * checkpoint t. A non-finite loss or gradient norm writes nothing and fails non-retryably (NonFiniteLoss).
+ * Heartbeat: {microBatch, of} per micro-batch (host task queue; heartbeat timeout applies).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { ApplicationFailure } from '@temporalio/common';
+import type { UpdateInput, UpdateResult } from '../workflows/activity-types';
+import {
+  checkpointDir,
+  checkpointRef,
+  checkpointStatsPath,
+  completeCheckpoint,
+} from '../training/checkpoints';
+import { atomicWriteJson, readVerified } from '../training/files';
+import { markSaved, markUnsaved, policyAt, releasePolicy, withPolicyLock } from '../training/policy-host';
+import { readRunConfig } from '../training/run-files';
+import { throttledHeartbeat } from '../training/heartbeat';
+import type { BatchFile } from './reward';
+
+export async function update(input: UpdateInput): Promise<UpdateResult> {
+  const started = Date.now();
+  const completed = input.step + 1;
+  const statsPath = checkpointStatsPath(input.runDir, completed);
+  const done = await completeCheckpoint(input.runDir, completed, input.checkpointName);
+  if (done && existsSync(statsPath))
+    return { checkpoint: done, stats: readStats(statsPath), wallMs: Date.now() - started };
+  const config = readRunConfig(input.runDir);
+  const batch = JSON.parse(readVerified(input.batchRef).toString('utf8')) as BatchFile;
+
+  return withPolicyLock(async () => {
+    const policy = await policyAt(input.runId, input.checkpoint, config.device);
+    markUnsaved();
+    let result;
+    try {
+      result = await policy.trainStep(
+        { sequences: batch.sequences, responseMask: batch.responseMask, advantages: batch.advantages },
+        {
+          loss: 'grpo',
+          clipLow: config.clipLow,
+          clipHigh: config.clipHigh,
+          ...(config.clipC !== undefined ? { clipC: config.clipC } : {}),
+          lossAggregation: config.lossAggregation,
+          klCoef: config.klCoef,
+          entropyCoef: config.entropyCoef,
+          temperature: config.temperature,
+          lr: config.lr,
+          betas: config.betas,
+          eps: 1e-8,
+          weightDecay: config.weightDecay,
+          gradClip: config.gradClip,
+          microBatchTokens: config.microBatchTokens,
+          onProgress: throttledHeartbeat((p: { current: number; total: number }) => ({
+            step: input.step,
+            microBatch: p.current,
+            of: p.total,
+          })),
+        },
+      );
+    } catch (err) {
+      releasePolicy();
+      throw err;
+    }
+    if (!Number.isFinite(result.loss) || !Number.isFinite(result.gradNorm)) {
+      // The in-memory weights may be damaged: drop them so nothing reuses them; write nothing.
+      releasePolicy();
+      throw ApplicationFailure.create({
+        message: `step ${input.step}: the loss is ${result.loss} and the gradient norm ${result.gradNorm} (not finite); no checkpoint was written. Change the config (e.g. lower lr) and run \`siri resume\`.`,
+        type: 'NonFiniteLoss',
+        nonRetryable: true,
+        details: [{ step: input.step, loss: String(result.loss), gradNorm: String(result.gradNorm) }],
+      });
+    }
+    const stats = {
+      loss: result.loss,
+      clipFracLow: result.clipFracLow,
+      clipFracHigh: result.clipFracHigh,
+      approxKl: result.approxKl,
+      entropy: result.entropy,
+      gradNorm: result.gradNorm,
+      tokens: result.tokens,
+      microBatches: result.microBatches,
+    };
+    // The statistics first (a retry that finds checkpoint t complete returns them), then the checkpoint:
+    // the engine saves atomically (temp dir, fsync, rename) with a manifest and the tokenizer files.
+    atomicWriteJson(statsPath, { step: input.step, completedSteps: completed, stats });
+    const dir = checkpointDir(input.runDir, completed);
+    await policy.save(dir, { optimizer: true });
+    const checkpoint = checkpointRef(dir, completed, input.checkpointName);
+    markSaved(input.runId, checkpoint);
+    return { checkpoint, stats, wallMs: Date.now() - started };
+  });
+}
+
+/** The statistics the attempt that wrote checkpoint t recorded (identical on every attempt). */
+function readStats(path: string): UpdateResult['stats'] {
+  return (JSON.parse(readFileSync(path, 'utf8')) as { stats: UpdateResult['stats'] }).stats;
+}

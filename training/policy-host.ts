@@ -1,0 +1,54 @@
+// The policy a worker holds in memory for one run: loaded from a verified checkpoint, reused while the
+// run's checkpoint hash matches, reloaded from disk whenever it does not (another worker moved the run,
+// an update was retried, a fallback checkpoint was chosen). One policy per worker process.
+import { Policy } from '../native';
+import type { CheckpointRef } from '../workflows/types';
+import { verifyCheckpointRef } from './checkpoints';
+
+interface HeldPolicy {
+  runId: string;
+  /** sha256 of the checkpoint manifest the in-memory weights equal; null after an unsaved update. */
+  checkpointSha: string | null;
+  policy: Policy;
+}
+
+let held: HeldPolicy | null = null;
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Serialises use of the held policy: one model activity at a time per worker. */
+export function withPolicyLock<T>(fn: () => Promise<T>): Promise<T> {
+  const run = queue.then(fn, fn);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+/** The policy at `checkpoint` for `runId`, loading (after verification) when memory holds anything else. */
+export async function policyAt(
+  runId: string,
+  checkpoint: CheckpointRef,
+  device: 'cpu' | 'cuda',
+): Promise<Policy> {
+  if (held && held.runId === runId && held.checkpointSha === checkpoint.sha256) return held.policy;
+  await verifyCheckpointRef(checkpoint);
+  releasePolicy();
+  const policy = await Policy.load(checkpoint.path, { device });
+  held = { runId, checkpointSha: checkpoint.sha256, policy };
+  return policy;
+}
+
+/** The in-memory weights changed (trainStep) and are not on disk yet. */
+export function markUnsaved(): void {
+  if (held) held.checkpointSha = null;
+}
+
+/** The in-memory weights now equal `checkpoint`. */
+export function markSaved(runId: string, checkpoint: CheckpointRef): void {
+  if (held && held.runId === runId) held.checkpointSha = checkpoint.sha256;
+}
+
+export function releasePolicy(): void {
+  if (held) {
+    held.policy.dispose();
+    held = null;
+  }
+}

@@ -1,0 +1,43 @@
+// Paths and cached readers of a run directory's files (config.json, state.json, metrics.jsonl).
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { parseRunConfig, type RunConfig } from '../siri/config';
+import type { RunStateFile } from '../workflows/activity-types';
+
+export const runPaths = (runDir: string) => ({
+  config: join(runDir, 'config.json'),
+  state: join(runDir, 'state.json'),
+  metrics: join(runDir, 'metrics.jsonl'),
+  warnings: join(runDir, 'warnings.jsonl'),
+  rollout: (step: number, shard: number) =>
+    join(runDir, 'rollouts', `step-${String(step).padStart(6, '0')}-shard-${shard}.json`),
+  batch: (step: number) => join(runDir, 'batches', `step-${String(step).padStart(6, '0')}.json`),
+  evalDir: (name: string) => join(runDir, 'evals', name),
+});
+
+const configCache = new Map<string, { mtimeMs: number; config: RunConfig }>();
+
+/** The run's config.json (validated), re-read when the file changes (e.g. after `siri resume --config`). */
+export function readRunConfig(runDir: string): RunConfig {
+  const path = runPaths(runDir).config;
+  if (!existsSync(path)) {
+    throw ApplicationFailure.create({
+      message: `${path} is missing; was the run prepared?`,
+      type: 'InvalidRunInput',
+      nonRetryable: true,
+    });
+  }
+  const mtimeMs = statSync(path).mtimeMs;
+  const cached = configCache.get(path);
+  if (cached && cached.mtimeMs === mtimeMs) return cached.config;
+  const config = parseRunConfig(JSON.parse(readFileSync(path, 'utf8')));
+  configCache.set(path, { mtimeMs, config });
+  return config;
+}
+
+export function readRunState(runDir: string): RunStateFile | null {
+  const path = runPaths(runDir).state;
+  if (!existsSync(path)) return null;
+  return JSON.parse(readFileSync(path, 'utf8')) as RunStateFile;
+}

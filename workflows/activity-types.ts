@@ -1,0 +1,149 @@
+// Inputs and outputs of the training activities (pure types, shared by workflows and activities).
+// Everything large is a file under the run directory, passed as a FileRef.
+import type { CheckpointRef, EvalSummary, FileRef, StepMetrics } from './types';
+
+export interface HostLease {
+  /** The worker-specific task queue of the worker that answered (it will hold the policy). */
+  hostQueue: string;
+  host: string;
+  pid: number;
+}
+
+export interface PrepareRunInput {
+  runId: string;
+  runDir: string;
+  /** The validated RunConfig as JSON (written to runDir/config.json; activities read it from there). */
+  config: unknown;
+}
+
+export interface PrepareRunResult {
+  /** Checkpoint 0: the base model directory, with a manifest recorded under the run directory. */
+  baseCheckpoint: CheckpointRef;
+  configRef: FileRef;
+}
+
+export interface RolloutInput {
+  runId: string;
+  runDir: string;
+  /** 0-based training step. */
+  step: number;
+  /** Rollout batch index within the step (0, then 1, 2, … for DAPO dynamic sampling). */
+  shard: number;
+  /** L(t): max new tokens. */
+  maxTokens: number;
+  /** The weights to sample from (completed updates = step). */
+  checkpoint: CheckpointRef;
+}
+
+export interface RolloutResult {
+  rolloutRef: FileRef;
+  samples: number;
+  generatedTokens: number;
+  wallMs: number;
+  /** Epoch ms when the activity started (for step wall-time accounting). */
+  startedAtMs: number;
+}
+
+export interface RewardInput {
+  runDir: string;
+  step: number;
+  maxTokens: number;
+  /** Every rollout shard of this step so far. */
+  rolloutRefs: FileRef[];
+}
+
+export interface RewardStats {
+  rewardMean: number;
+  accuracy: number;
+  meanLength: number;
+  medianLength: number;
+  p90Length: number;
+  meanLengthCorrect: number | null;
+  meanLengthIncorrect: number | null;
+  truncationRate: number;
+  keywordsPer1k: Record<string, number>;
+  keptGroups: number;
+  droppedGroups: number;
+  /** Dynamic sampling: kept groups are fewer than batchPrompts. */
+  needMore: boolean;
+}
+
+export interface RewardResult {
+  batchRef: FileRef;
+  stats: RewardStats;
+  wallMs: number;
+}
+
+export interface UpdateInput {
+  runId: string;
+  runDir: string;
+  step: number;
+  /** Checkpoint t−1 (completed updates = step). */
+  checkpoint: CheckpointRef;
+  batchRef: FileRef;
+  /** Name to give checkpoint t, e.g. Iter1-Compressed. */
+  checkpointName?: string;
+}
+
+export interface TrainStats {
+  loss: number;
+  clipFracLow: number;
+  clipFracHigh: number;
+  approxKl: number;
+  entropy: number;
+  gradNorm: number;
+  tokens: number;
+  microBatches: number;
+}
+
+export interface UpdateResult {
+  /** Checkpoint t (completed updates = step + 1). */
+  checkpoint: CheckpointRef;
+  stats: TrainStats;
+  wallMs: number;
+}
+
+export interface EvaluateInput {
+  runId: string;
+  runDir: string;
+  checkpoint: CheckpointRef;
+  /** 0-based step after which the checkpoint was written (−1 for the base model). */
+  step: number;
+  name: string | null;
+}
+
+export interface EvaluateResult {
+  summary: EvalSummary;
+  resultsRef: FileRef;
+  wallMs: number;
+}
+
+/** runDir/state.json: where a run stands, for `siri status` and `siri resume`. */
+export interface RunStateFile {
+  runId: string;
+  nextStep: number;
+  totalSteps: number;
+  checkpoint: CheckpointRef;
+  /** Older good checkpoints still on disk, newest first (fallbacks if the newest is corrupt). */
+  fallbacks: CheckpointRef[];
+  /** Named checkpoints written so far. */
+  named: Record<string, CheckpointRef>;
+  status: 'running' | 'completed';
+}
+
+export interface RecordStepInput {
+  runDir: string;
+  metrics: StepMetrics;
+  state: RunStateFile;
+  /** Keep the newest N periodic checkpoints (plus named ones and every `keepEvery`-th). */
+  keepLast: number;
+  keepEvery: number;
+  /** Epoch ms when the step's first activity started. */
+  stepStartedAtMs: number;
+}
+
+export interface RecordWarningInput {
+  runDir: string;
+  step: number;
+  message: string;
+}
