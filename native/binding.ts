@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const NATIVE_ADDON_PATH = join(here, 'build', 'Release', 'siri_native.node');
+// SIRI_NATIVE_ADDON points at another build of the same addon (e.g. a CUDA build or a developer's copy).
+export const NATIVE_ADDON_PATH =
+  process.env.SIRI_NATIVE_ADDON ?? join(here, 'build', 'Release', 'siri_native.node');
 
 // The raw addon surface; typed wrappers in native/*.ts narrow it further.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

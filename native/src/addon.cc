@@ -3,11 +3,13 @@
 #include <napi.h>
 
 #include "engine_info.h"
+#include "policy_napi.h"
 
 namespace siri {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterEngineInfo(env, exports);
+  RegisterPolicy(env, exports);
   return exports;
 }
 

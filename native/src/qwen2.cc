@@ -1,0 +1,503 @@
+// Qwen2 model on ATen (see qwen2.h). Per layer, as transformers' Qwen2DecoderLayer:
+//   h = x + o_proj(Attn(RoPE(q_proj(n1(x))), RoPE(k_proj(n1(x))), v_proj(n1(x))))   n1 = RMSNorm
+//   x' = h + down_proj(silu(gate_proj(n2(h))) * up_proj(n2(h)))                         n2 = RMSNorm
+// RMSNorm(x) = w * x / sqrt(mean(x^2) + eps); RoPE rotates pairs (i, i + hd/2) by angle pos * theta^(-2i/hd).
+#include "qwen2.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/GradMode.h>
+
+#include <cmath>
+#include <limits>
+#include <set>
+#include <stdexcept>
+
+#include "safetensors.h"
+
+namespace siri {
+namespace {
+
+std::string LayerName(size_t i, const std::string& suffix) { return "model.layers." + std::to_string(i) + "." + suffix; }
+
+std::string ShapeText(at::IntArrayRef shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+int64_t RequirePositiveInt(const Json& json, const std::string& key, const std::string& source) {
+  const Json* v = json.Find(key);
+  if (!v || v->is_null()) throw std::invalid_argument(source + ": missing \"" + key + "\"");
+  const int64_t n = v->AsInt(source + " \"" + key + "\"");
+  if (n <= 0) throw std::invalid_argument(source + ": \"" + key + "\" must be > 0, got " + std::to_string(n));
+  return n;
+}
+
+}  // namespace
+
+at::ScalarType ParseStorageDtype(const std::string& name) {
+  if (name == "float32" || name == "fp32" || name == "float") return at::kFloat;
+  if (name == "bfloat16" || name == "bf16") return at::kBFloat16;
+  if (name == "float16" || name == "fp16" || name == "half") return at::kHalf;
+  throw std::invalid_argument("dtype must be float32, bfloat16 or float16, got '" + name + "'");
+}
+
+std::string StorageDtypeName(at::ScalarType dtype) {
+  switch (dtype) {
+    case at::kFloat: return "float32";
+    case at::kBFloat16: return "bfloat16";
+    case at::kHalf: return "float16";
+    default: throw std::invalid_argument(std::string("unsupported weight dtype ") + c10::toString(dtype));
+  }
+}
+
+Qwen2Config Qwen2Config::FromJson(const Json& json, const std::string& source) {
+  if (!json.is_object()) throw std::invalid_argument(source + ": must be a JSON object");
+  Qwen2Config c;
+  c.raw = json;
+  if (const Json* mt = json.Find("model_type"); mt && !mt->is_null()) {
+    const std::string& type = mt->AsString(source + " \"model_type\"");
+    if (type != "qwen2") {
+      throw std::invalid_argument(source + ": model_type '" + type + "' is not supported (only qwen2)");
+    }
+  }
+  c.vocab_size = RequirePositiveInt(json, "vocab_size", source);
+  c.hidden_size = RequirePositiveInt(json, "hidden_size", source);
+  c.intermediate_size = RequirePositiveInt(json, "intermediate_size", source);
+  c.num_hidden_layers = RequirePositiveInt(json, "num_hidden_layers", source);
+  c.num_attention_heads = RequirePositiveInt(json, "num_attention_heads", source);
+  const Json* kv = json.Find("num_key_value_heads");
+  c.num_key_value_heads = kv && !kv->is_null() ? RequirePositiveInt(json, "num_key_value_heads", source) : c.num_attention_heads;
+  const Json* hd = json.Find("head_dim");
+  if (hd && !hd->is_null()) {
+    c.head_dim = RequirePositiveInt(json, "head_dim", source);
+  } else {
+    if (c.hidden_size % c.num_attention_heads != 0) {
+      throw std::invalid_argument(source + ": hidden_size " + std::to_string(c.hidden_size) +
+                                  " is not divisible by num_attention_heads " + std::to_string(c.num_attention_heads));
+    }
+    c.head_dim = c.hidden_size / c.num_attention_heads;
+  }
+  if (c.head_dim % 2 != 0) throw std::invalid_argument(source + ": head_dim must be even for rotary embeddings");
+  if (c.num_attention_heads % c.num_key_value_heads != 0) {
+    throw std::invalid_argument(source + ": num_attention_heads " + std::to_string(c.num_attention_heads) +
+                                " is not a multiple of num_key_value_heads " + std::to_string(c.num_key_value_heads));
+  }
+  if (const Json* mp = json.Find("max_position_embeddings"); mp && !mp->is_null()) {
+    c.max_position_embeddings = RequirePositiveInt(json, "max_position_embeddings", source);
+  }
+  // rope_theta: transformers <5 writes it at the top level, 5.x inside "rope_parameters".
+  const Json* rope_params = json.Find("rope_parameters");
+  const Json* rope_scaling = json.Find("rope_scaling");
+  for (const Json* rp : {rope_params, rope_scaling}) {
+    if (rp && rp->is_object()) {
+      const Json* type = rp->Find("rope_type");
+      if (!type) type = rp->Find("type");
+      if (type && type->is_string() && type->AsString("rope_type") != "default") {
+        throw std::invalid_argument(source + ": rope_type '" + type->AsString("rope_type") +
+                                    "' is not supported (only default RoPE)");
+      }
+    }
+  }
+  if (const Json* t = json.Find("rope_theta"); t && !t->is_null()) {
+    c.rope_theta = t->AsNumber(source + " \"rope_theta\"");
+  } else if (rope_params && rope_params->is_object()) {
+    if (const Json* t2 = rope_params->Find("rope_theta"); t2 && !t2->is_null()) {
+      c.rope_theta = t2->AsNumber(source + " \"rope_parameters.rope_theta\"");
+    }
+  }
+  if (!(c.rope_theta > 0)) throw std::invalid_argument(source + ": rope_theta must be > 0");
+  if (const Json* e = json.Find("rms_norm_eps"); e && !e->is_null()) c.rms_norm_eps = e->AsNumber(source + " \"rms_norm_eps\"");
+  if (const Json* r = json.Find("initializer_range"); r && !r->is_null()) {
+    c.initializer_range = r->AsNumber(source + " \"initializer_range\"");
+  }
+  if (const Json* t = json.Find("tie_word_embeddings"); t && !t->is_null()) {
+    c.tie_word_embeddings = t->AsBool(source + " \"tie_word_embeddings\"");
+  }
+  if (const Json* act = json.Find("hidden_act"); act && !act->is_null() && act->AsString("hidden_act") != "silu") {
+    throw std::invalid_argument(source + ": hidden_act '" + act->AsString("hidden_act") + "' is not supported (only silu)");
+  }
+  if (const Json* sw = json.Find("use_sliding_window"); sw && sw->is_bool() && sw->AsBool("use_sliding_window")) {
+    throw std::invalid_argument(source + ": use_sliding_window=true is not supported");
+  }
+  if (const Json* eos = json.Find("eos_token_id"); eos && !eos->is_null()) {
+    if (eos->is_array()) {
+      for (const auto& id : eos->AsArray("eos_token_id")) c.eos_token_ids.push_back(id.AsInt(source + " \"eos_token_id\""));
+    } else {
+      c.eos_token_ids.push_back(eos->AsInt(source + " \"eos_token_id\""));
+    }
+  }
+  return c;
+}
+
+std::string Qwen2Config::ToJsonText(const std::string& storage_dtype_name) const {
+  Json::Object obj = raw.is_object() ? raw.AsObject("config") : Json::Object{};
+  obj["dtype"] = Json::String(storage_dtype_name);
+  if (obj.count("torch_dtype")) obj["torch_dtype"] = Json::String(storage_dtype_name);
+  if (!obj.count("model_type")) obj["model_type"] = Json::String("qwen2");
+  if (!obj.count("architectures")) obj["architectures"] = Json::MakeArray({Json::String("Qwen2ForCausalLM")});
+  if (!obj.count("tie_word_embeddings")) obj["tie_word_embeddings"] = Json::Bool(tie_word_embeddings);
+  return Json::MakeObject(std::move(obj)).Dump(2) + "\n";
+}
+
+void KVCache::SelectRows(const at::Tensor& rows) {
+  for (auto& t : k) t = t.index_select(0, rows);
+  for (auto& t : v) t = t.index_select(0, rows);
+  key_bias = key_bias.index_select(0, rows);
+}
+
+Qwen2Model::Qwen2Model(Qwen2Config config, c10::Device device)
+    : config_(std::move(config)), device_(device), storage_dtype_(at::kFloat) {}
+
+void Qwen2Model::RegisterParameters() {
+  named_params_.clear();
+  auto add = [&](const std::string& name, at::Tensor& t) {
+    t.set_requires_grad(true);
+    named_params_.emplace_back(name, t);
+  };
+  add("model.embed_tokens.weight", embed_);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    Qwen2Layer& l = layers_[i];
+    add(LayerName(i, "input_layernorm.weight"), l.input_norm);
+    add(LayerName(i, "self_attn.q_proj.weight"), l.q_w);
+    add(LayerName(i, "self_attn.q_proj.bias"), l.q_b);
+    add(LayerName(i, "self_attn.k_proj.weight"), l.k_w);
+    add(LayerName(i, "self_attn.k_proj.bias"), l.k_b);
+    add(LayerName(i, "self_attn.v_proj.weight"), l.v_w);
+    add(LayerName(i, "self_attn.v_proj.bias"), l.v_b);
+    add(LayerName(i, "self_attn.o_proj.weight"), l.o_w);
+    add(LayerName(i, "post_attention_layernorm.weight"), l.post_norm);
+    add(LayerName(i, "mlp.gate_proj.weight"), l.gate_w);
+    add(LayerName(i, "mlp.up_proj.weight"), l.up_w);
+    add(LayerName(i, "mlp.down_proj.weight"), l.down_w);
+  }
+  add("model.norm.weight", final_norm_);
+  if (!config_.tie_word_embeddings) add("lm_head.weight", lm_head_);
+  fused_valid_ = false;
+}
+
+int64_t Qwen2Model::NumParameters() const {
+  int64_t n = 0;
+  for (const auto& [name, t] : named_params_) n += t.numel();
+  return n;
+}
+
+// Expected shape of every HF tensor, in registration order.
+static std::vector<std::pair<std::string, std::vector<int64_t>>> ExpectedShapes(const Qwen2Config& c) {
+  const int64_t H = c.hidden_size, I = c.intermediate_size, q = c.num_attention_heads * c.head_dim,
+                kv = c.num_key_value_heads * c.head_dim;
+  std::vector<std::pair<std::string, std::vector<int64_t>>> out;
+  out.push_back({"model.embed_tokens.weight", {c.vocab_size, H}});
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    const size_t li = static_cast<size_t>(i);
+    out.push_back({LayerName(li, "input_layernorm.weight"), {H}});
+    out.push_back({LayerName(li, "self_attn.q_proj.weight"), {q, H}});
+    out.push_back({LayerName(li, "self_attn.q_proj.bias"), {q}});
+    out.push_back({LayerName(li, "self_attn.k_proj.weight"), {kv, H}});
+    out.push_back({LayerName(li, "self_attn.k_proj.bias"), {kv}});
+    out.push_back({LayerName(li, "self_attn.v_proj.weight"), {kv, H}});
+    out.push_back({LayerName(li, "self_attn.v_proj.bias"), {kv}});
+    out.push_back({LayerName(li, "self_attn.o_proj.weight"), {H, q}});
+    out.push_back({LayerName(li, "post_attention_layernorm.weight"), {H}});
+    out.push_back({LayerName(li, "mlp.gate_proj.weight"), {I, H}});
+    out.push_back({LayerName(li, "mlp.up_proj.weight"), {I, H}});
+    out.push_back({LayerName(li, "mlp.down_proj.weight"), {H, I}});
+  }
+  out.push_back({"model.norm.weight", {H}});
+  if (!c.tie_word_embeddings) out.push_back({"lm_head.weight", {c.vocab_size, H}});
+  return out;
+}
+
+// Points each slot of the model at the tensor of the same HF name.
+static void AssignSlots(Qwen2Model* /*unused*/, const Qwen2Config& c, std::map<std::string, at::Tensor>& byName,
+                        at::Tensor& embed, std::vector<Qwen2Layer>& layers, at::Tensor& final_norm, at::Tensor& lm_head) {
+  embed = byName.at("model.embed_tokens.weight");
+  layers.resize(static_cast<size_t>(c.num_hidden_layers));
+  for (size_t i = 0; i < layers.size(); ++i) {
+    Qwen2Layer& l = layers[i];
+    l.input_norm = byName.at(LayerName(i, "input_layernorm.weight"));
+    l.q_w = byName.at(LayerName(i, "self_attn.q_proj.weight"));
+    l.q_b = byName.at(LayerName(i, "self_attn.q_proj.bias"));
+    l.k_w = byName.at(LayerName(i, "self_attn.k_proj.weight"));
+    l.k_b = byName.at(LayerName(i, "self_attn.k_proj.bias"));
+    l.v_w = byName.at(LayerName(i, "self_attn.v_proj.weight"));
+    l.v_b = byName.at(LayerName(i, "self_attn.v_proj.bias"));
+    l.o_w = byName.at(LayerName(i, "self_attn.o_proj.weight"));
+    l.post_norm = byName.at(LayerName(i, "post_attention_layernorm.weight"));
+    l.gate_w = byName.at(LayerName(i, "mlp.gate_proj.weight"));
+    l.up_w = byName.at(LayerName(i, "mlp.up_proj.weight"));
+    l.down_w = byName.at(LayerName(i, "mlp.down_proj.weight"));
+  }
+  final_norm = byName.at("model.norm.weight");
+  if (!c.tie_word_embeddings) lm_head = byName.at("lm_head.weight");
+}
+
+std::unique_ptr<Qwen2Model> Qwen2Model::Load(const std::string& dir, const c10::Device& device) {
+  const std::string config_path = dir + "/config.json";
+  if (!FileExists(config_path)) throw std::invalid_argument(dir + ": no config.json (not a model directory)");
+  Qwen2Config config = Qwen2Config::FromJson(ParseJson(ReadTextFile(config_path), config_path), config_path);
+  SafetensorsReader reader = SafetensorsReader::OpenDir(dir);
+
+  // Tensors for layers the config does not have mean config and weights disagree.
+  for (const auto& name : reader.Names()) {
+    const std::string prefix = "model.layers.";
+    if (name.rfind(prefix, 0) == 0) {
+      const int64_t layer = std::atoll(name.c_str() + prefix.size());
+      if (layer >= config.num_hidden_layers) {
+        throw std::invalid_argument(dir + ": weights contain '" + name + "' but config.json has num_hidden_layers=" +
+                                    std::to_string(config.num_hidden_layers) + " (config and weights do not match)");
+      }
+    }
+  }
+  std::unique_ptr<Qwen2Model> model(new Qwen2Model(config, device));
+  std::map<std::string, at::Tensor> byName;
+  std::map<at::ScalarType, int64_t> dtype_votes;
+  c10::NoGradGuard no_grad;
+  for (const auto& [name, shape] : ExpectedShapes(config)) {
+    if (!reader.Has(name)) {
+      throw std::invalid_argument(dir + ": missing tensor '" + name + "' (required by config.json: " +
+                                  std::to_string(config.num_hidden_layers) + " layers, tie_word_embeddings=" +
+                                  (config.tie_word_embeddings ? "true" : "false") + ")");
+    }
+    const SafetensorsEntry& entry = reader.Entry(name);
+    if (entry.shape != shape) {
+      throw std::invalid_argument(entry.file + ": tensor '" + name + "' has shape " + ShapeText(entry.shape) +
+                                  " but config.json implies " + ShapeText(shape) + " (config and weights do not match)");
+    }
+    if (entry.dtype != at::kFloat && entry.dtype != at::kBFloat16 && entry.dtype != at::kHalf) {
+      throw std::invalid_argument(entry.file + ": tensor '" + name + "' has dtype " + c10::toString(entry.dtype) +
+                                  " (expected F32, BF16 or F16)");
+    }
+    model->disk_dtypes_[name] = entry.dtype;
+    dtype_votes[entry.dtype] += 1;
+    byName[name] = reader.Read(name).to(device, at::kFloat).contiguous();
+  }
+  int64_t best = -1;
+  for (const auto& [dtype, votes] : dtype_votes) {
+    if (votes > best) {
+      best = votes;
+      model->storage_dtype_ = dtype;
+    }
+  }
+  AssignSlots(model.get(), config, byName, model->embed_, model->layers_, model->final_norm_, model->lm_head_);
+  model->RegisterParameters();
+  return model;
+}
+
+std::unique_ptr<Qwen2Model> Qwen2Model::Init(const Qwen2Config& config, uint64_t seed, const c10::Device& device,
+                                             at::ScalarType storage_dtype) {
+  std::unique_ptr<Qwen2Model> model(new Qwen2Model(config, device));
+  model->storage_dtype_ = storage_dtype;
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  std::map<std::string, at::Tensor> byName;
+  c10::NoGradGuard no_grad;
+  for (const auto& [name, shape] : ExpectedShapes(config)) {
+    at::Tensor t;
+    const bool is_norm = name.find("norm.weight") != std::string::npos;
+    const bool is_bias = name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
+    if (is_norm) {
+      t = at::ones(shape, at::kFloat);
+    } else if (is_bias) {
+      t = at::zeros(shape, at::kFloat);
+    } else {
+      t = at::empty(shape, at::kFloat);
+      t.normal_(0.0, config.initializer_range, gen);
+    }
+    // Round to the storage dtype so that save -> load reproduces these exact values.
+    t = t.to(storage_dtype).to(at::kFloat);
+    model->disk_dtypes_[name] = storage_dtype;
+    byName[name] = t.to(device).contiguous();
+  }
+  AssignSlots(model.get(), config, byName, model->embed_, model->layers_, model->final_norm_, model->lm_head_);
+  model->RegisterParameters();
+  return model;
+}
+
+std::vector<std::string> Qwen2Model::Save(const std::string& dir, std::optional<at::ScalarType> dtype_override,
+                                          uint64_t max_shard_bytes) const {
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  c10::NoGradGuard no_grad;
+  for (const auto& [name, param] : named_params_) {
+    auto it = disk_dtypes_.find(name);
+    const at::ScalarType dtype = dtype_override ? *dtype_override : (it != disk_dtypes_.end() ? it->second : storage_dtype_);
+    tensors.emplace_back(name, param.detach().to(at::kCPU).to(dtype));
+  }
+  std::vector<std::string> files = WriteSafetensorsDir(dir, "model", tensors, max_shard_bytes);
+  const at::ScalarType config_dtype = dtype_override ? *dtype_override : storage_dtype_;
+  WriteTextFileSynced(dir + "/config.json", config_.ToJsonText(StorageDtypeName(config_dtype)));
+  files.push_back("config.json");
+  return files;
+}
+
+void Qwen2Model::EnsureRope(int64_t n) {
+  if (rope_cos_.defined() && rope_cos_.size(0) >= n) return;
+  c10::NoGradGuard no_grad;
+  int64_t cap = 256;
+  while (cap < n) cap *= 2;
+  // transformers' default RoPE: inv_freq_i = 1 / theta^(2i/hd) in fp32; angle = pos * inv_freq (fp32).
+  const int64_t hd = config_.head_dim;
+  at::Tensor exponents = at::arange(0, hd, 2, at::kLong).to(at::kFloat) / static_cast<double>(hd);
+  at::Tensor inv_freq = 1.0 / at::pow(config_.rope_theta, exponents);
+  at::Tensor pos = at::arange(cap, at::kLong).to(at::kFloat);
+  at::Tensor angles = at::outer(pos, inv_freq);  // [cap, hd/2]
+  rope_cos_ = angles.cos().to(device_);
+  rope_sin_ = angles.sin().to(device_);
+}
+
+at::Tensor Qwen2Model::RmsNorm(const at::Tensor& x, const at::Tensor& weight) const {
+  return at::rms_norm(x, {config_.hidden_size}, weight, config_.rms_norm_eps);
+}
+
+// RoPE on x [..., hd] with cos/sin broadcastable to [..., hd/2] (transformers' rotate_half convention):
+//   out = [x1*cos - x2*sin, x2*cos + x1*sin],  x1 = x[..., :hd/2], x2 = x[..., hd/2:]
+static at::Tensor ApplyRope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  const int64_t half = x.size(-1) / 2;
+  const at::Tensor x1 = x.narrow(-1, 0, half);
+  const at::Tensor x2 = x.narrow(-1, half, half);
+  return at::cat({x1 * cos - x2 * sin, x2 * cos + x1 * sin}, -1);
+}
+
+at::Tensor Qwen2Model::Mlp(const Qwen2Layer& layer, const at::Tensor& x) const {
+  // SwiGLU: down(silu(gate(x)) * up(x))
+  return at::linear(at::silu(at::linear(x, layer.gate_w)) * at::linear(x, layer.up_w), layer.down_w);
+}
+
+at::Tensor Qwen2Model::Hidden(const at::Tensor& ids) {
+  TORCH_CHECK(ids.dim() == 2, "Hidden expects ids [B, L]");
+  const int64_t B = ids.size(0), L = ids.size(1);
+  const int64_t nh = config_.num_attention_heads, kvh = config_.num_key_value_heads, hd = config_.head_dim;
+  EnsureRope(L);
+  const at::Tensor cos = rope_cos_.narrow(0, 0, L);  // [L, hd/2] broadcasts over [B, heads, L, hd/2]
+  const at::Tensor sin = rope_sin_.narrow(0, 0, L);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+  at::Tensor x = at::embedding(embed_, ids);
+  for (const Qwen2Layer& layer : layers_) {
+    const at::Tensor h = RmsNorm(x, layer.input_norm);
+    at::Tensor q = at::linear(h, layer.q_w, layer.q_b).view({B, L, nh, hd}).transpose(1, 2);
+    at::Tensor k = at::linear(h, layer.k_w, layer.k_b).view({B, L, kvh, hd}).transpose(1, 2);
+    const at::Tensor v = at::linear(h, layer.v_w, layer.v_b).view({B, L, kvh, hd}).transpose(1, 2);
+    q = ApplyRope(q, cos, sin);
+    k = ApplyRope(k, cos, sin);
+    const at::Tensor attn = at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/true, scale,
+                                                             /*enable_gqa=*/nh != kvh);
+    x = x + at::linear(attn.transpose(1, 2).reshape({B, L, nh * hd}), layer.o_w);
+    x = x + Mlp(layer, RmsNorm(x, layer.post_norm));
+  }
+  return RmsNorm(x, final_norm_);
+}
+
+void Qwen2Model::EnsureFused() {
+  if (fused_valid_) return;
+  c10::NoGradGuard no_grad;
+  fused_qkv_w_.clear();
+  fused_qkv_b_.clear();
+  fused_gate_up_w_.clear();
+  for (const Qwen2Layer& l : layers_) {
+    fused_qkv_w_.push_back(at::cat({l.q_w, l.k_w, l.v_w}, 0));
+    fused_qkv_b_.push_back(at::cat({l.q_b, l.k_b, l.v_b}, 0));
+    fused_gate_up_w_.push_back(at::cat({l.gate_w, l.up_w}, 0));
+  }
+  fused_valid_ = true;
+}
+
+KVCache Qwen2Model::NewCache(int64_t batch, int64_t capacity) const {
+  KVCache cache;
+  const auto opts = at::TensorOptions().dtype(at::kFloat).device(device_);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    cache.k.push_back(at::empty({batch, config_.num_key_value_heads, capacity, config_.head_dim}, opts));
+    cache.v.push_back(at::empty({batch, config_.num_key_value_heads, capacity, config_.head_dim}, opts));
+  }
+  cache.key_bias = at::zeros({batch, 1, 1, capacity}, opts);
+  cache.capacity = capacity;
+  cache.length = 0;
+  return cache;
+}
+
+at::Tensor Qwen2Model::Prefill(const at::Tensor& ids, const at::Tensor& pad, KVCache& cache) {
+  c10::NoGradGuard no_grad;
+  EnsureFused();
+  const int64_t B = ids.size(0), P = ids.size(1);
+  const int64_t nh = config_.num_attention_heads, kvh = config_.num_key_value_heads, hd = config_.head_dim;
+  TORCH_CHECK(P <= cache.capacity, "prompt longer than the KV cache");
+  EnsureRope(cache.capacity);
+  const auto long_opts = at::TensorOptions().dtype(at::kLong).device(device_);
+  const at::Tensor col = at::arange(P, long_opts).unsqueeze(0);  // [1, P]
+  const at::Tensor pad_col = pad.unsqueeze(1);                    // [B, 1]
+  // Rope positions count real tokens only: the first real token is position 0 (as transformers does for
+  // left-padded batches, position_ids = cumsum(attention_mask) - 1).
+  const at::Tensor positions = (col - pad_col).clamp_min(0);  // [B, P]
+  const at::Tensor cos = rope_cos_.index_select(0, positions.reshape(-1)).view({B, 1, P, hd / 2});
+  const at::Tensor sin = rope_sin_.index_select(0, positions.reshape(-1)).view({B, 1, P, hd / 2});
+  // Query i sees key j when j <= i and j is a real token; padding queries see themselves (keeps rows finite).
+  const at::Tensor causal = col.transpose(0, 1) >= col;                                 // [P, P] (i, j)
+  const at::Tensor key_real = (col >= pad_col).view({B, 1, 1, P});                      // [B,1,1,P]
+  const at::Tensor diag = at::eye(P, at::TensorOptions().dtype(at::kBool).device(device_));
+  const at::Tensor allowed = (causal.view({1, 1, P, P}) & key_real) | diag.view({1, 1, P, P});
+  cache.key_bias.zero_();
+  cache.key_bias.narrow(3, 0, P).masked_fill_(~key_real, -std::numeric_limits<float>::infinity());
+  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+  at::Tensor x = at::embedding(embed_, ids);
+  for (size_t li = 0; li < layers_.size(); ++li) {
+    const Qwen2Layer& layer = layers_[li];
+    const at::Tensor h = RmsNorm(x, layer.input_norm);
+    const at::Tensor qkv = at::linear(h, fused_qkv_w_[li], fused_qkv_b_[li]);
+    at::Tensor q = qkv.narrow(-1, 0, nh * hd).view({B, P, nh, hd}).transpose(1, 2);
+    at::Tensor k = qkv.narrow(-1, nh * hd, kvh * hd).view({B, P, kvh, hd}).transpose(1, 2);
+    at::Tensor v = qkv.narrow(-1, (nh + kvh) * hd, kvh * hd).view({B, P, kvh, hd}).transpose(1, 2);
+    q = ApplyRope(q, cos, sin);
+    k = ApplyRope(k, cos, sin);
+    cache.k[li].narrow(2, 0, P).copy_(k);
+    cache.v[li].narrow(2, 0, P).copy_(v);
+    const at::Tensor attn = at::scaled_dot_product_attention(q, k, v, allowed, 0.0, false, scale, nh != kvh);
+    x = x + at::linear(attn.transpose(1, 2).reshape({B, P, nh * hd}), layer.o_w);
+    const at::Tensor gu = at::linear(RmsNorm(x, layer.post_norm), fused_gate_up_w_[li]);
+    x = x + at::linear(at::silu(gu.narrow(-1, 0, config_.intermediate_size)) *
+                           gu.narrow(-1, config_.intermediate_size, config_.intermediate_size),
+                       layer.down_w);
+  }
+  cache.length = P;
+  return RmsNorm(x.select(1, P - 1), final_norm_);
+}
+
+at::Tensor Qwen2Model::DecodeStep(const at::Tensor& tokens, const at::Tensor& positions, KVCache& cache) {
+  c10::NoGradGuard no_grad;
+  EnsureFused();
+  const int64_t B = tokens.size(0);
+  const int64_t nh = config_.num_attention_heads, kvh = config_.num_key_value_heads, hd = config_.head_dim;
+  const int64_t groups = nh / kvh;
+  const int64_t t = cache.length;
+  TORCH_CHECK(t < cache.capacity, "KV cache full");
+  EnsureRope(cache.capacity);
+  const at::Tensor cos = rope_cos_.index_select(0, positions).view({B, 1, hd / 2});
+  const at::Tensor sin = rope_sin_.index_select(0, positions).view({B, 1, hd / 2});
+  const at::Tensor bias = cache.key_bias.narrow(3, 0, t + 1);  // [B,1,1,t+1]
+  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+  at::Tensor x = at::embedding(embed_, tokens);  // [B, H]
+  for (size_t li = 0; li < layers_.size(); ++li) {
+    const Qwen2Layer& layer = layers_[li];
+    const at::Tensor h = RmsNorm(x, layer.input_norm);
+    const at::Tensor qkv = at::linear(h, fused_qkv_w_[li], fused_qkv_b_[li]);  // [B, (nh+2kvh)*hd]
+    const at::Tensor q = ApplyRope(qkv.narrow(-1, 0, nh * hd).view({B, nh, hd}), cos, sin);
+    const at::Tensor k = ApplyRope(qkv.narrow(-1, nh * hd, kvh * hd).view({B, kvh, hd}), cos, sin);
+    const at::Tensor v = qkv.narrow(-1, (nh + kvh) * hd, kvh * hd).view({B, kvh, hd});
+    cache.k[li].select(2, t).copy_(k);
+    cache.v[li].select(2, t).copy_(v);
+    const at::Tensor keys = cache.k[li].narrow(2, 0, t + 1);  // [B, kvh, t+1, hd]
+    const at::Tensor values = cache.v[li].narrow(2, 0, t + 1);
+    // Grouped-query attention without repeating K/V: the g query heads of a KV head share one matmul.
+    const at::Tensor qg = q.view({B, kvh, groups, hd});
+    const at::Tensor scores = at::matmul(qg, keys.transpose(-1, -2)).mul_(scale).add_(bias);  // [B,kvh,g,t+1]
+    const at::Tensor probs = at::softmax(scores, -1);
+    const at::Tensor attn = at::matmul(probs, values).reshape({B, nh * hd});
+    x = x + at::linear(attn, layer.o_w);
+    const at::Tensor gu = at::linear(RmsNorm(x, layer.post_norm), fused_gate_up_w_[li]);
+    x = x + at::linear(at::silu(gu.narrow(-1, 0, config_.intermediate_size)) *
+                           gu.narrow(-1, config_.intermediate_size, config_.intermediate_size),
+                       layer.down_w);
+  }
+  cache.length = t + 1;
+  return RmsNorm(x, final_norm_);
+}
+
+}  // namespace siri

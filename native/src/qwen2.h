@@ -1,0 +1,130 @@
+// The Qwen2 decoder-only causal LM (the architecture of transformers' Qwen2ForCausalLM) on ATen with
+// autograd: config parsing, weights (HF tensor names), random init, safetensors load/save, the full-sequence
+// forward used for scoring and training, and prefill/decode over a static KV cache used for generation.
+// Parameters are fp32 leaf tensors on the model's device; the on-disk dtype of each is remembered so a save
+// writes back what was read.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "json.h"
+
+namespace siri {
+
+struct Qwen2Config {
+  int64_t vocab_size = 0;
+  int64_t hidden_size = 0;
+  int64_t intermediate_size = 0;
+  int64_t num_hidden_layers = 0;
+  int64_t num_attention_heads = 0;
+  int64_t num_key_value_heads = 0;
+  int64_t head_dim = 0;
+  int64_t max_position_embeddings = 32768;
+  double rope_theta = 10000.0;
+  double rms_norm_eps = 1e-6;
+  double initializer_range = 0.02;
+  bool tie_word_embeddings = false;
+  std::vector<int64_t> eos_token_ids;
+  // The config.json object as read; unknown fields are written back untouched.
+  Json raw;
+
+  // Validates and reads an HF config.json object; throws std::invalid_argument naming the field.
+  static Qwen2Config FromJson(const Json& json, const std::string& source);
+  // config.json text for a save, with "dtype"/"torch_dtype" set to the storage dtype name.
+  std::string ToJsonText(const std::string& storage_dtype_name) const;
+};
+
+struct Qwen2Layer {
+  at::Tensor input_norm;               // [H]
+  at::Tensor q_w, q_b, k_w, k_b, v_w, v_b;  // q: [nh*hd, H], k/v: [kvh*hd, H], biases
+  at::Tensor o_w;                      // [H, nh*hd]
+  at::Tensor post_norm;                // [H]
+  at::Tensor gate_w, up_w;             // [I, H]
+  at::Tensor down_w;                   // [H, I]
+};
+
+// Static KV cache for batched decoding, left-padded prompts.
+//   k[l], v[l]: [B, kvh, capacity, hd]; key_bias: [B, 1, 1, capacity] additive mask (0 or -inf), for keys
+//   that are padding. `length` = positions filled so far (same for all rows).
+struct KVCache {
+  std::vector<at::Tensor> k, v;
+  at::Tensor key_bias;
+  int64_t length = 0;
+  int64_t capacity = 0;
+  // Keeps only the given rows (int64 indices on the device) — used when finished sequences are dropped.
+  void SelectRows(const at::Tensor& rows);
+};
+
+class Qwen2Model {
+ public:
+  // Reads config.json and the safetensors weights of an HF model directory.
+  static std::unique_ptr<Qwen2Model> Load(const std::string& dir, const c10::Device& device);
+  // Random weights as transformers initialises Qwen2 (normal(0, initializer_range), zero biases, unit norms),
+  // drawn from a CPU generator seeded with `seed` (same on every device), rounded to the storage dtype.
+  static std::unique_ptr<Qwen2Model> Init(const Qwen2Config& config, uint64_t seed, const c10::Device& device,
+                                          at::ScalarType storage_dtype);
+
+  const Qwen2Config& config() const { return config_; }
+  const c10::Device& device() const { return device_; }
+  // Unique trainable parameters with their HF names (lm_head absent when tied).
+  const std::vector<std::pair<std::string, at::Tensor>>& NamedParameters() const { return named_params_; }
+  int64_t NumParameters() const;
+  // The storage dtype of the model (the dtype most weights had on disk) — used for config.json.
+  at::ScalarType StorageDtype() const { return storage_dtype_; }
+
+  // Writes config.json and the weights (each in its on-disk dtype, or `dtype_override` when given) to `dir`.
+  // Returns the file names written.
+  std::vector<std::string> Save(const std::string& dir, std::optional<at::ScalarType> dtype_override,
+                                uint64_t max_shard_bytes) const;
+
+  // Full causal forward over right-padded ids [B, L] (int64, on the device), positions 0..L-1.
+  // Returns the final-norm hidden states [B, L, H]. Records autograd history when grad mode is on.
+  at::Tensor Hidden(const at::Tensor& ids);
+  // The LM head weight [V, H] (the embedding when tied).
+  const at::Tensor& HeadWeight() const { return config_.tie_word_embeddings ? embed_ : lm_head_; }
+
+  // Generation. Allocates a cache for `batch` rows and `capacity` positions.
+  KVCache NewCache(int64_t batch, int64_t capacity) const;
+  // Prefill of left-padded prompts ids [B, P] with pad counts pad [B] (int64 on the device): fills
+  // cache positions [0, P) and returns the final-norm hidden state of the last position [B, H].
+  at::Tensor Prefill(const at::Tensor& ids, const at::Tensor& pad, KVCache& cache);
+  // One decode step: tokens [B] at rope positions [B]; appends to the cache; returns hidden [B, H].
+  at::Tensor DecodeStep(const at::Tensor& tokens, const at::Tensor& positions, KVCache& cache);
+
+  // Call after parameters change in place (optimizer step, load) so fused inference weights are rebuilt.
+  void MarkParametersChanged() { fused_valid_ = false; }
+
+ private:
+  Qwen2Model(Qwen2Config config, c10::Device device);
+  void RegisterParameters();
+  // cos/sin tables [n, hd/2] for positions [0, n) (grown on demand, fp32, no autograd).
+  void EnsureRope(int64_t n);
+  at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight) const;
+  at::Tensor Mlp(const Qwen2Layer& layer, const at::Tensor& x) const;
+  void EnsureFused();
+
+  Qwen2Config config_;
+  c10::Device device_;
+  at::ScalarType storage_dtype_;
+  std::map<std::string, at::ScalarType> disk_dtypes_;
+  at::Tensor embed_, final_norm_, lm_head_;
+  std::vector<Qwen2Layer> layers_;
+  std::vector<std::pair<std::string, at::Tensor>> named_params_;
+  at::Tensor rope_cos_, rope_sin_;  // [n, hd/2]
+  // Fused inference weights: qkv [(nh+2kvh)*hd, H] + bias, gate_up [2I, H].
+  bool fused_valid_ = false;
+  std::vector<at::Tensor> fused_qkv_w_, fused_qkv_b_, fused_gate_up_w_;
+};
+
+at::ScalarType ParseStorageDtype(const std::string& name);
+std::string StorageDtypeName(at::ScalarType dtype);
+
+}  // namespace siri
