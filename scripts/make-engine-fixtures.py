@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Builds the reference fixtures the native engine is tested against (test/fixtures/engine/).
 
-Run: .venv/bin/python scripts/make-engine-fixtures.py   (deterministic: same files every run, CPU fp32)
+Run: .venv/bin/python scripts/make-engine-fixtures.py   (deterministic: same files every run, CPU)
+
+The checkpoints are fp32. Every reference number is computed by transformers in float64 from those fp32
+weights and stored as fp32 -- the exact value an fp32 engine approximates (see build_kind for why this
+matters for the AdamW step). Greedy generations come from the fp32 model.
 
 What it writes, for a tied and an untied tiny Qwen2ForCausalLM (2 layers, hidden 64, intermediate 128,
 4 heads, 2 KV heads, vocab 512, rope_theta 1e4, rms_norm_eps 1e-6, 256 positions, fp32):
@@ -39,6 +43,7 @@ Loss math (written here independently of native/src/loss.cc; this is the referen
               seq-mean-token-mean  : sum_b (sum_t m l / sum_t m) / B
   clip fractions over masked tokens: low = mean[A < 0 and r < 1 - clip_low], high = mean[A > 0 and r > 1 + clip_high]
   approx KL = mean over masked tokens of k3(old || theta) = (r - 1) - log r
+  ref KL    = mean over masked tokens of k3(ref || theta) (only with kl_coef);  entropy_mean = mean masked H
   grad norm = global L2 norm over all (deduplicated) parameter gradients, before clipping
   SFT loss  = -sum(m logp) / sum(m)
 """
@@ -67,7 +72,7 @@ DATA_SEED = 99
 # Two training sequences of different lengths (right-padded to T = 16) and their prompt lengths.
 SEQ_LENGTHS = [16, 11]
 PROMPT_LENGTHS = [5, 4]
-ADVANTAGES = [1.0, -0.8]
+ADVANTAGES = [1.0, -0.75]  # exactly representable in fp32, the engine's input type
 CLIP_LOW, CLIP_HIGH = 0.2, 0.28
 AGGREGATIONS = ["token-mean", "seq-mean-token-sum", "seq-mean-token-mean"]
 # The "full" case turns every option on; clip_c is low so the dual clip actually fires on these inputs.
@@ -188,11 +193,11 @@ def make_inputs() -> dict:
 
 def token_logprobs_and_entropy(logits: torch.Tensor, ids: torch.Tensor, attention: torch.Tensor):
     """logits [B,T,V] → (logprobs [B,T], entropies [B,T]) aligned with tokens (position 0 and pads = 0)."""
-    logp_all = torch.log_softmax(logits[:, :-1].float(), dim=-1)  # predicts tokens 1..T-1
+    logp_all = torch.log_softmax(logits[:, :-1], dim=-1)  # predicts tokens 1..T-1 (in the logits' dtype)
     chosen = logp_all.gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
     entropy = -(logp_all.exp() * logp_all).sum(-1)
-    valid = attention[:, 1:].float()
-    zeros = torch.zeros(ids.shape[0], 1)
+    valid = attention[:, 1:].to(logits.dtype)
+    zeros = torch.zeros(ids.shape[0], 1, dtype=logits.dtype)
     return torch.cat([zeros, chosen * valid], 1), torch.cat([zeros, entropy * valid], 1)
 
 
@@ -205,9 +210,11 @@ def grpo_loss(logp, old_logp, adv, mask, *, aggregation, clip_low=CLIP_LOW, clip
     loss_tok = torch.maximum(-adv * ratio, -adv * torch.clamp(ratio, 1 - clip_low, 1 + clip_high))
     if clip_c is not None:
         loss_tok = torch.where(adv < 0, torch.minimum(loss_tok, -adv * clip_c), loss_tok)
+    ref_kl_tok = None
     if kl_coef:
         d = ref_logp - logp
-        loss_tok = loss_tok + kl_coef * (torch.exp(d) - d - 1)
+        ref_kl_tok = torch.exp(d) - d - 1
+        loss_tok = loss_tok + kl_coef * ref_kl_tok
     if entropy_coef:
         loss_tok = loss_tok - entropy_coef * entropy
     masked = loss_tok * mask
@@ -226,12 +233,14 @@ def grpo_loss(logp, old_logp, adv, mask, *, aggregation, clip_low=CLIP_LOW, clip
         high = (((a > 0) & (r > 1 + clip_high)).float() * mask).sum() / n
         lr_d = log_ratio.detach()
         approx_kl = (((torch.exp(lr_d) - 1) - lr_d) * mask).sum() / n
+        ref_kl = None if ref_kl_tok is None else (ref_kl_tok.detach() * mask).sum() / n
+        entropy_mean = None if entropy is None else (entropy.detach() * mask).sum() / n
         dual = None
         if clip_c is not None:
             # A < 0 and r > clip_c: the cap -A·clip_c is below the PPO term (clip_c > 1 + clip_high here).
             dual = (((a < 0) & (r > clip_c)).float() * mask).sum() / n
     return {"loss": loss, "clip_frac_low": low, "clip_frac_high": high, "approx_kl": approx_kl,
-            "dual_clip_frac": dual, "tokens": n}
+            "dual_clip_frac": dual, "ref_kl": ref_kl, "entropy_mean": entropy_mean, "tokens": n}
 
 
 def global_grad_norm(model) -> float:
@@ -308,25 +317,35 @@ def build_kind(kind: str) -> None:
     if not tied:
         rewrite_config_legacy(model_dir)
 
-    # The saved checkpoint, reloaded by transformers, is the model every number below comes from.
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, attn_implementation="eager")
-    model.eval()
-    assert model.config.tie_word_embeddings == tied
-    assert model.config.rope_parameters["rope_theta"] == 10000.0
+    # The saved fp32 checkpoint, reloaded by transformers, is the model every number below comes from.
+    # The numbers are computed in float64 from those fp32 weights (then stored as fp32): the exact math of
+    # the checkpoint, which any fp32 implementation -- PyTorch's own fp32 path included -- approximates.
+    # This matters for the AdamW step: with eps 1e-8 and clipped gradients, elements whose gradient is
+    # ~1e-8 turn fp32 rounding noise of the gradient into visible update differences (PyTorch fp32 is off
+    # from the float64 step by up to 6e-5 on single elements). Greedy decoding runs in fp32 (margins checked).
+    model32 = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, attn_implementation="eager").eval()
+    # sdpa, not eager: transformers' eager attention runs its softmax in fp32 even for a float64 model.
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float64, attn_implementation="sdpa").eval()
+    for m in (model32, model):
+        assert m.config.tie_word_embeddings == tied
+        assert m.config.rope_parameters["rope_theta"] == 10000.0
 
-    inputs = make_inputs()
+    inputs = {k: (v.double() if torch.is_tensor(v) and v.is_floating_point() else v) for k, v in make_inputs().items()}
     mask = inputs["response_mask"]
     with torch.no_grad():
         logits = forward(model, inputs)
         logp, entropy = token_logprobs_and_entropy(logits, inputs["ids"], inputs["attention"])
-    # Each sequence alone (no padding) gives the same logits as in the padded batch.
+    # Each sequence alone (no padding) gives the same logits as in the padded batch; fp32 agrees with fp64.
     with torch.no_grad():
         for b, seq in enumerate(inputs["sequences"]):
             alone = model(input_ids=torch.tensor([seq])).logits[0]
-            assert torch.allclose(alone, logits[b, : len(seq)], rtol=1e-5, atol=1e-5), "padding changes logits"
-    old_logp = (logp + inputs["old_noise"]) * mask
-    ref_logp = (logp + inputs["ref_noise"]) * mask
-    adv = torch.tensor(ADVANTAGES)
+            assert torch.allclose(alone, logits[b, : len(seq)], rtol=1e-12, atol=1e-12), "padding changes logits"
+            alone32 = model32(input_ids=torch.tensor([seq])).logits[0].double()
+            assert torch.allclose(alone32, alone, rtol=1e-5, atol=1e-5), "fp32 and fp64 logits disagree"
+    # Old/reference log-probs are data: rounded to fp32 first, so the engine gets exactly what was used here.
+    old_logp = ((logp + inputs["old_noise"]) * mask).float().double()
+    ref_logp = ((logp + inputs["ref_noise"]) * mask).float().double()
+    adv = torch.tensor(ADVANTAGES, dtype=torch.float64)
 
     cases = {}
     for aggregation in AGGREGATIONS:
@@ -344,24 +363,24 @@ def build_kind(kind: str) -> None:
     sft.backward()
     sft_case = {"loss": float(sft.detach()), "grad_norm": global_grad_norm(model), "tokens": float(mask.sum())}
 
-    gens = greedy_generations(model, inputs["gen_prompts"])
+    gens = greedy_generations(model32, inputs["gen_prompts"])
 
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     step = adamw_step(model, inputs, old_logp, adv)
     assert step["grad_norm"] > ADAMW["max_grad_norm"], "grad-norm clipping would not be active"
-    after = {n: p.detach().clone().contiguous() for n, p in model.named_parameters()}
+    after = {n: p.detach().float().contiguous() for n, p in model.named_parameters()}
     save_file(after, str(kind_dir / "after-adamw-step.safetensors"), metadata={"format": "pt"})
-    update_stats = {n: tensor_stats(after[n] - before[n]) for n in after}
+    update_stats = {n: tensor_stats(after[n].double() - before[n]) for n in after}
 
     width = max(SEQ_LENGTHS)
     save_file(
         {
-            "logits": logits.contiguous(),
-            "logprobs": logp.contiguous(),
-            "entropies": entropy.contiguous(),
-            "old_logprobs": old_logp.contiguous(),
-            "ref_logprobs": ref_logp.contiguous(),
-            "response_mask": mask.contiguous(),
+            "logits": logits.float().contiguous(),
+            "logprobs": logp.float().contiguous(),
+            "entropies": entropy.float().contiguous(),
+            "old_logprobs": old_logp.float().contiguous(),
+            "ref_logprobs": ref_logp.float().contiguous(),
+            "response_mask": mask.float().contiguous(),
         },
         str(kind_dir / "reference.safetensors"),
         metadata={"format": "pt"},
@@ -373,6 +392,7 @@ def build_kind(kind: str) -> None:
         "transformers": __import__("transformers").__version__,
         "tied": tied,
         "config_layout": "transformers-5 (rope_parameters)" if tied else "legacy (top-level rope_theta)",
+        "precision": "float64 evaluation of the fp32 checkpoint, stored as fp32; greedy decoding in fp32",
         "padded_width": width,
         "pad_id": PAD_ID,
         "sequences": inputs["sequences"],
