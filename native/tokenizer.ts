@@ -66,9 +66,18 @@ export class PolicyTokenizer {
     const tokenizerConfig = (await readJsonIfPresent(join(dir, 'tokenizer_config.json'))) ?? {};
     const config = (await readJsonIfPresent(join(dir, 'config.json'))) ?? {};
     const generationConfig = (await readJsonIfPresent(join(dir, 'generation_config.json'))) ?? {};
+    // tokenizers.js runs WordLevel models through its "Legacy" model, which takes the unknown token from
+    // tokenizer_config.json only; supply the model's own unk_token so unknown words map to it.
+    const model = tokenizerJson.model as JsonObject | undefined;
+    const effectiveConfig: JsonObject =
+      model?.type === 'WordLevel' &&
+      tokenizerConfig.unk_token === undefined &&
+      typeof model.unk_token === 'string'
+        ? { ...tokenizerConfig, unk_token: model.unk_token }
+        : tokenizerConfig;
     let tokenizer: Tokenizer;
     try {
-      tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+      tokenizer = new Tokenizer(tokenizerJson, effectiveConfig);
     } catch (err) {
       throw new Error(`${join(dir, 'tokenizer.json')} could not be loaded: ${(err as Error).message}`);
     }
@@ -91,7 +100,16 @@ export class PolicyTokenizer {
   }
 
   encode(text: string, options: EncodeOptions = {}): number[] {
-    return this.tokenizer.encode(text, { add_special_tokens: options.addSpecialTokens ?? false }).ids;
+    const { ids, tokens } = this.tokenizer.encode(text, {
+      add_special_tokens: options.addSpecialTokens ?? false,
+    });
+    const bad = ids.findIndex((id) => !Number.isInteger(id));
+    if (bad >= 0) {
+      throw new Error(
+        `tokenizer has no id for token ${JSON.stringify(tokens[bad])} (and no unknown token to map it to)`,
+      );
+    }
+    return ids;
   }
 
   decode(ids: readonly number[], options: DecodeOptions = {}): string {

@@ -168,6 +168,12 @@ class PolicyWorker : public Napi::AsyncProgressQueueWorker<Progress> {
 
   void OnOK() override {
     Napi::Env env = Env();
+    if (callback_failed_.load()) {
+      // The work finished before it could notice; still report the callback's failure.
+      std::lock_guard<std::mutex> lock(callback_error_mu_);
+      deferred_.Reject(Napi::Error::New(env, "siri native: stopped because onProgress threw: " + callback_error_).Value());
+      return;
+    }
     try {
       deferred_.Resolve(to_js_(env, result_));
     } catch (const Napi::Error& e) {

@@ -4,7 +4,7 @@
 // one AdamW step and greedy generations within 1e-4 relative (fp32); gradient accumulation over
 // micro-batches gives the one-batch result; and a checkpoint the engine writes loads in transformers
 // (scripts/check-hf-load.py) with the same logits.
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Policy, type LossAggregation, type TrainBatch, type TrainStepOptions } from '../../native/index';
+import {
+  engineInfo,
+  Policy,
+  type Device,
+  type LossAggregation,
+  type TrainBatch,
+  type TrainStepOptions,
+} from '../../native/index';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const fixtures = join(root, 'test', 'fixtures', 'engine');
@@ -119,6 +126,12 @@ function get(m: Map<string, TensorData>, name: string): TensorData {
 
 // ---- comparisons ---------------------------------------------------------------------------------------
 
+/**
+ * Largest |a − e| / max(|e|, 1% of the array's largest |e|) per quantity, printed after each suite: how
+ * much of the 1e-4 relative budget is used (the floor keeps near-zero entries from dominating).
+ */
+const worstRelative = new Map<string, number>();
+
 /** |a − e| ≤ rtol·|e| + atol elementwise; the message names the worst element. */
 function assertAllClose(
   actual: ArrayLike<number>,
@@ -129,15 +142,22 @@ function assertAllClose(
   assert.equal(actual.length, expected.length, `${what}: length ${actual.length} ≠ ${expected.length}`);
   let worst = -1;
   let worstExcess = 0;
+  let maxRelative = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]!));
+  const floor = Math.max(1e-2 * scale, 1e-12);
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i]!;
     const e = expected[i]!;
     const excess = Math.abs(a - e) - (RTOL * Math.abs(e) + atol);
+    maxRelative = Math.max(maxRelative, Math.abs(a - e) / Math.max(Math.abs(e), floor));
     if (!(excess <= 0) && (worst < 0 || !(excess <= worstExcess))) {
       worst = i;
       worstExcess = excess;
     }
   }
+  const quantity = what.replace(/\[\d+\]/g, '').replace(/ \(microBatchTokens [^)]*\)/, '');
+  worstRelative.set(quantity, Math.max(worstRelative.get(quantity) ?? 0, maxRelative));
   if (worst >= 0) {
     assert.fail(
       `${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (rtol ${RTOL}, atol ${atol})`,
@@ -260,13 +280,22 @@ async function checkHfLoad(
 
 // ---- the tests -----------------------------------------------------------------------------------------
 
-for (const kind of ['tied', 'untied']) {
-  describe(`native engine vs transformers: ${kind} Qwen2 fixture`, () => {
+// Every device the engine sees: CPU always, CUDA when present (nothing may assume CPU only).
+const devices: Device[] = engineInfo().cudaAvailable ? ['cpu', 'cuda'] : ['cpu'];
+
+for (const [device, kind] of devices.flatMap((d) => ['tied', 'untied'].map((k) => [d, k] as const))) {
+  describe(`native engine vs transformers: ${kind} Qwen2 fixture on ${device}`, () => {
     const f = loadFixture(kind);
     const lengths = f.ref.sequences.map((s) => s.length);
+    const load = (): Promise<Policy> => Policy.load(f.modelDir, { device });
+    after(() => {
+      const lines = [...worstRelative].map(([q, r]) => `  ${q}: ${r.toExponential(2)}`);
+      console.log(`max relative difference to the reference (${kind}, ${device}):\n${lines.join('\n')}`);
+      worstRelative.clear();
+    });
 
     test('forwardLogits match the reference logits', async () => {
-      const policy = await Policy.load(f.modelDir);
+      const policy = await load();
       try {
         assert.equal(policy.config.tie_word_embeddings, f.ref.tied);
         const logits = await policy.forwardLogits(f.ref.sequences);
@@ -279,7 +308,7 @@ for (const kind of ['tied', 'untied']) {
     });
 
     test('logprobs and entropies match on every position and respect the response mask', async () => {
-      const policy = await Policy.load(f.modelDir);
+      const policy = await load();
       try {
         const everyToken = lengths.map((n) => Array.from({ length: n }, (_, t) => (t === 0 ? 0 : 1)));
         const all = await policy.logprobs(f.ref.sequences, everyToken);
@@ -306,7 +335,7 @@ for (const kind of ['tied', 'untied']) {
           'the fixture clips on both sides',
         );
         for (const microBatchTokens of [undefined, 16]) {
-          const policy = await Policy.load(f.modelDir);
+          const policy = await load();
           try {
             const r = await policy.trainStep(
               trainBatch(f),
@@ -330,7 +359,7 @@ for (const kind of ['tied', 'untied']) {
 
     test('GRPO with dual clip, k3 KL penalty and entropy bonus', async () => {
       const expected = f.ref.grpo_full;
-      const policy = await Policy.load(f.modelDir);
+      const policy = await load();
       try {
         const r = await policy.trainStep(
           trainBatch(f),
@@ -350,7 +379,7 @@ for (const kind of ['tied', 'untied']) {
     });
 
     test('SFT loss and grad norm', async () => {
-      const policy = await Policy.load(f.modelDir);
+      const policy = await load();
       try {
         const r = await policy.trainStep(
           { sequences: f.ref.sequences, responseMask: f.ref.response_mask },
@@ -364,7 +393,7 @@ for (const kind of ['tied', 'untied']) {
     });
 
     test('greedy generation equals transformers greedy', async () => {
-      const policy = await Policy.load(f.modelDir);
+      const policy = await load();
       try {
         const out = await policy.generate(
           f.ref.greedy.map((g) => g.prompt),
@@ -383,7 +412,7 @@ for (const kind of ['tied', 'untied']) {
 
     test('one AdamW step gives the reference weights; the saved checkpoints load in transformers', async () => {
       const work = mkdtempSync(join(tmpdir(), `siri-ref-${kind}-`));
-      const policy = await Policy.load(f.modelDir);
+      const policy = await load();
       try {
         const untouched = join(work, 'untouched');
         await policy.save(untouched);
