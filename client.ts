@@ -6,6 +6,7 @@ import { registerServerCommand } from './cli/server';
 import { registerWorkerCommand } from './cli/worker';
 import { registerDemoCommand } from './cli/demo';
 import { registerScheduleCommand } from './cli/schedule';
+import { registerReportCommand } from './cli/report';
 import { registerGradeCommand } from './cli/grade';
 
 export function buildProgram(): Command {
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerDemoCommand(program);
   registerScheduleCommand(program);
+  registerReportCommand(program);
   registerGradeCommand(program);
   return program;
 }
