@@ -433,7 +433,15 @@ for (const [device, kind] of devices.flatMap((d) => ['tied', 'untied'].map((k) =
         }
 
         const engineLogits = await policy.forwardLogits(f.ref.sequences);
-        const [plain, afterStep] = await checkHfLoad([
+        // A bf16 copy (the dtype real Qwen2 checkpoints ship in), reloaded by the engine and by transformers.
+        const bf16 = join(work, 'bf16');
+        await policy.save(bf16, { weightsDtype: 'bfloat16', optimizer: false });
+        const bf16Policy = await Policy.load(bf16, { device });
+        const bf16Logits = await bf16Policy
+          .forwardLogits(f.ref.sequences)
+          .finally(() => bf16Policy.dispose());
+
+        const [plain, afterStep, bf16Report] = await checkHfLoad([
           {
             model: untouched,
             sequences: f.ref.sequences,
@@ -441,16 +449,22 @@ for (const [device, kind] of devices.flatMap((d) => ['tied', 'untied'].map((k) =
             reference: f.modelDir,
           },
           { model: trained, sequences: f.ref.sequences, out: join(work, 'trained.safetensors') },
+          { model: bf16, sequences: f.ref.sequences, out: join(work, 'bf16.safetensors') },
         ]);
         assert.equal(plain!.tied, f.ref.tied, 'transformers sees the same tying');
         assert.equal(plain!.tokenizerLoaded, true, 'the tokenizer travels with the checkpoint');
         assert.equal(plain!.weightsIdentical, true, 'load → save leaves every weight bit-identical');
         assert.equal(plain!.maxAbsLogitDiff, 0, 'identical logits in transformers');
+        assert.equal(afterStep!.tied, f.ref.tied);
         const hf = readSafetensors(join(work, 'trained.safetensors'));
         engineLogits.forEach((l, b) =>
           assertAllClose(l, get(hf, `logits_${b}`).data, `trained logits[${b}] engine vs HF`),
         );
-        assert.equal(afterStep!.tied, f.ref.tied);
+        assert.equal(bf16Report!.tied, f.ref.tied);
+        const hfBf16 = readSafetensors(join(work, 'bf16.safetensors'));
+        bf16Logits.forEach((l, b) =>
+          assertAllClose(l, get(hfBf16, `logits_${b}`).data, `bf16 checkpoint logits[${b}] engine vs HF`),
+        );
       } finally {
         policy.dispose();
         rmSync(work, { recursive: true, force: true });
