@@ -5,7 +5,8 @@
  * step kept and any line of step ≥ t replaced, so a retry (or a fallback that re-runs steps) never
  * duplicates a line. Runs on the shared queue. No heartbeat (milliseconds).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RecordStepInput, RecordWarningInput } from '../workflows/activity-types';
 import type { StepMetrics } from '../workflows/types';
 import { applyRetention } from '../training/checkpoints';
@@ -35,6 +36,22 @@ export async function recordStep(input: RecordStepInput): Promise<void> {
     ...Object.values(input.state.named).map((c) => c.path),
   ]);
   applyRetention(input.runDir, { keepLast: input.keepLast, keepEvery: input.keepEvery, protect });
+  pruneStepFiles(input.runDir, metrics.step - input.keepLast);
+}
+
+/**
+ * Rollout and batch files are large (token ids and log-probs of every sample); only the steps that a
+ * fallback could re-run are kept: those at or after `fromStep`.
+ */
+function pruneStepFiles(runDir: string, fromStep: number): void {
+  for (const sub of ['rollouts', 'batches']) {
+    const dir = join(runDir, sub);
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir)) {
+      const step = /^step-(\d{6})/.exec(name);
+      if (step && Number(step[1]) < fromStep) rmSync(join(dir, name), { force: true });
+    }
+  }
 }
 
 /**

@@ -15,6 +15,7 @@ import { trainProblems, promptText } from '../training/problems';
 import { readRunConfig, runPaths } from '../training/run-files';
 import { tokenizerFor } from '../training/tokenizers';
 import { throttledHeartbeat } from '../training/heartbeat';
+import { maybeCrash } from '../training/faults';
 
 /** The rollout file: prompts of the batch and every sample, prompt-major. */
 export interface RolloutFile {

@@ -20,6 +20,7 @@ import { atomicWriteJson, readVerified } from '../training/files';
 import { markSaved, markUnsaved, policyAt, releasePolicy, withPolicyLock } from '../training/policy-host';
 import { readRunConfig } from '../training/run-files';
 import { throttledHeartbeat } from '../training/heartbeat';
+import { crashDuringSave, maybeCrash } from '../training/faults';
 import type { BatchFile } from './reward';
 
 export async function update(input: UpdateInput): Promise<UpdateResult> {
@@ -54,22 +55,28 @@ export async function update(input: UpdateInput): Promise<UpdateResult> {
           weightDecay: config.weightDecay,
           gradClip: config.gradClip,
           microBatchTokens: config.microBatchTokens,
-          onProgress: throttledHeartbeat((p: { current: number; total: number }) => ({
-            step: input.step,
-            microBatch: p.current,
-            of: p.total,
-          })),
+          onProgress: throttledHeartbeat((p: { current: number; total: number }) => {
+            maybeCrash('update', input.step);
+            return { step: input.step, microBatch: p.current, of: p.total };
+          }),
         },
       );
     } catch (err) {
       releasePolicy();
       throw err;
     }
-    if (!Number.isFinite(result.loss) || !Number.isFinite(result.gradNorm)) {
+    // The loss and gradient norm were computed before the optimizer step; a tiny forward pass after it
+    // catches weights that the step itself made non-finite (e.g. an absurd learning rate).
+    const probe =
+      batch.sequences.length > 0
+        ? await policy.logprobs([batch.sequences[0] ?? []], [batch.responseMask[0] ?? []])
+        : null;
+    const probeFinite = probe === null || (probe.logprobs[0] ?? []).every((x) => Number.isFinite(x));
+    if (!Number.isFinite(result.loss) || !Number.isFinite(result.gradNorm) || !probeFinite) {
       // The in-memory weights may be damaged: drop them so nothing reuses them; write nothing.
       releasePolicy();
       throw ApplicationFailure.create({
-        message: `step ${input.step}: the loss is ${result.loss} and the gradient norm ${result.gradNorm} (not finite); no checkpoint was written. Change the config (e.g. lower lr) and run \`siri resume\`.`,
+        message: `step ${input.step}: ${probeFinite ? `the loss is ${result.loss} and the gradient norm ${result.gradNorm}` : 'the weights became non-finite after the optimizer step'} (not finite); no checkpoint was written. Change the config (e.g. a lower lr) and run \`siri resume\`.`,
         type: 'NonFiniteLoss',
         nonRetryable: true,
         details: [{ step: input.step, loss: String(result.loss), gradNorm: String(result.gradNorm) }],
@@ -89,6 +96,7 @@ export async function update(input: UpdateInput): Promise<UpdateResult> {
     // the engine saves atomically (temp dir, fsync, rename) with a manifest and the tokenizer files.
     atomicWriteJson(statsPath, { step: input.step, completedSteps: completed, stats });
     const dir = checkpointDir(input.runDir, completed);
+    crashDuringSave(dir, input.step);
     await policy.save(dir, { optimizer: true });
     const checkpoint = checkpointRef(dir, completed, input.checkpointName);
     markSaved(input.runId, checkpoint);

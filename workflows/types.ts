@@ -25,8 +25,10 @@ export interface StepWallTimes {
   reward: number;
   update: number;
   evaluate?: number;
-  /** Whole step as the workflow saw it (activity scheduling included). */
+  /** From the start of the step's first rollout to the recording of its metrics. */
   step: number;
+  /** Epoch ms when the step's first rollout started (step-to-step gaps give the orchestration overhead). */
+  startedAtMs?: number;
 }
 
 /** One line of a run's metrics.jsonl: everything measured at training step `step`. */
