@@ -3,8 +3,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CliError } from './errors';
-import { buildReport } from '../report/build';
-import { ReportInputError } from '../report/model';
 
 export interface ReportFlags {
   out?: string;
@@ -25,6 +23,9 @@ export async function runReport(
   log: (line: string) => void,
 ): Promise<void> {
   const out = resolve(flags.out ?? defaultReportDir(inputs));
+  // Loaded on use: Vega and resvg take a while to import and no other command needs them.
+  const { buildReport } = await import('../report/build');
+  const { ReportInputError } = await import('../report/model');
   try {
     const report = await buildReport(inputs, {
       out,

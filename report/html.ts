@@ -33,10 +33,13 @@ main { max-width: 1100px; margin: 0 auto; padding: 24px 28px 48px; background: #
 h1 { font-size: 24px; margin: 0 0 4px; }
 h2 { font-size: 18px; margin: 32px 0 10px; border-bottom: 1px solid #e5e7eb; padding-bottom: 4px; }
 .meta { color: #6b7280; font-size: 13px; margin: 0 0 16px; }
-.meta code { font-size: 12px; }
+.meta code { font-size: 12px; overflow-wrap: anywhere; }
 table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
 th, td { padding: 4px 8px; border-bottom: 1px solid #e5e7eb; text-align: right; white-space: nowrap; }
 th[scope="row"], .runs td:first-child { text-align: left; }
+.runs th, .runs td { white-space: normal; }
+.runs td:first-child { white-space: nowrap; }
+.runs td:nth-child(4) { text-align: left; }
 thead th { background: #f3f4f6; text-align: center; }
 tr.base { background: #fafaf0; }
 .tag { font-size: 10px; color: #92400e; background: #fef3c7; border-radius: 3px; padding: 0 4px; margin-left: 4px; }
@@ -98,7 +101,8 @@ export function renderReportHtml(page: ReportPage): string {
       model.inputs.map((i) => `<code>${escapeHtml(i)}</code>`).join(', ') +
       '.</p>',
   );
-  if (model.runs.length > 0) parts.push('<h2>Training runs</h2>', runRows(model.runs));
+  if (model.runs.length > 0)
+    parts.push('<h2>Training runs</h2>', `<div class="table-wrap">${runRows(model.runs)}</div>`);
   parts.push('<h2 id="table1">Table 1: accuracy, length and accuracy–compression ratio</h2>');
   if (table) {
     parts.push(
