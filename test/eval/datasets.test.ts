@@ -224,41 +224,49 @@ pq.write_table(nested, d + '/nested.parquet', compression='gzip')
       execFileSync(python, ['-c', script, dir]);
     }
 
-    test('flat and nested files load; a null problem is skipped with its row number', async () => {
-      const dir = tempDir();
-      try {
-        writeParquetFixtures(dir);
-        const flat = await loadProblemSet(join(dir, 'flat.parquet'));
-        assert.equal(flat.format, 'parquet');
-        assert.deepEqual(
-          flat.problems.map((p) => [p.id, p.problem, p.answer, p.line]),
-          [
-            ['p0', 'What is 1+1?', '2', 1],
-            ['p2', 'What is 3*3?', '9', 3],
-            ['p3', 'Half of 3?', '1.5', 4],
-          ],
-        );
-        assert.deepEqual(flat.skipped, [
-          { file: join(dir, 'flat.parquet'), line: 2, reason: 'field "problem" must be a string, got null' },
-        ]);
+    test(
+      'flat and nested files load; a null problem is skipped with its row number',
+      { skip: noPyarrow },
+      async () => {
+        const dir = tempDir();
+        try {
+          writeParquetFixtures(dir);
+          const flat = await loadProblemSet(join(dir, 'flat.parquet'));
+          assert.equal(flat.format, 'parquet');
+          assert.deepEqual(
+            flat.problems.map((p) => [p.id, p.problem, p.answer, p.line]),
+            [
+              ['p0', 'What is 1+1?', '2', 1],
+              ['p2', 'What is 3*3?', '9', 3],
+              ['p3', 'Half of 3?', '1.5', 4],
+            ],
+          );
+          assert.deepEqual(flat.skipped, [
+            {
+              file: join(dir, 'flat.parquet'),
+              line: 2,
+              reason: 'field "problem" must be a string, got null',
+            },
+          ]);
 
-        const nested = await loadProblemSet(join(dir, 'nested.parquet'), {
-          problemField: 'prompt_text',
-          answerField: 'reward_model.ground_truth',
-        });
-        assert.deepEqual(
-          nested.problems.map((p) => [p.id, p.problem, p.answer]),
-          [
-            ['nested-1', 'A', '10'],
-            ['nested-2', 'B', '20'],
-          ],
-        );
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
+          const nested = await loadProblemSet(join(dir, 'nested.parquet'), {
+            problemField: 'prompt_text',
+            answerField: 'reward_model.ground_truth',
+          });
+          assert.deepEqual(
+            nested.problems.map((p) => [p.id, p.problem, p.answer]),
+            [
+              ['nested-1', 'A', '10'],
+              ['nested-2', 'B', '20'],
+            ],
+          );
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    );
 
-    test('a missing column is one error that lists the columns there are', async () => {
+    test('a missing column is one error that lists the columns there are', { skip: noPyarrow }, async () => {
       const dir = tempDir();
       try {
         writeParquetFixtures(dir);
