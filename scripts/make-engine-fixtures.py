@@ -269,11 +269,11 @@ def greedy_generations(model, prompts) -> list[dict]:
     chosen token under the untempered distribution and the smallest top-1/top-2 logit gap."""
     results = []
     config = GenerationConfig(do_sample=False, max_new_tokens=GEN_NEW_TOKENS, min_new_tokens=GEN_NEW_TOKENS,
-                              eos_token_id=None, pad_token_id=PAD_ID)
+                              eos_token_id=None, pad_token_id=PAD_ID, output_logits=True,
+                              return_dict_in_generate=True)
     for prompt in prompts:
         ids = torch.tensor([prompt])
-        out = model.generate(ids, attention_mask=torch.ones_like(ids), generation_config=config,
-                             output_scores=True, output_logits=True, return_dict_in_generate=True)
+        out = model.generate(ids, attention_mask=torch.ones_like(ids), generation_config=config)
         new = out.sequences[0, len(prompt):].tolist()
         logits = torch.stack(out.logits, 0)[:, 0].float()  # [new, V]
         logp = torch.log_softmax(logits, -1).gather(-1, torch.tensor(new).unsqueeze(-1)).squeeze(-1)

@@ -14,7 +14,7 @@ namespace siri {
 
 // How per-token losses become one scalar (B sequences, mask m[b,t] ∈ {0,1}, ℓ[b,t] the token loss):
 //   kTokenMean        : Σ_b Σ_t m·ℓ / N_tok                       (DAPO: every token weighs the same)
-//   kSeqMeanTokenSum  : Σ_b (Σ_t m·ℓ) / N_seq                     (Dr. GRPO style, no length normalisation)
+//   kSeqMeanTokenSum  : Σ_b (Σ_t m·ℓ) / N_seq                     (no per-sequence length normalisation)
 //   kSeqMeanTokenMean : Σ_b (Σ_t m·ℓ / Σ_t m) / N_seq             (original GRPO: mean per sequence first)
 // N_tok / N_seq default to this call's masked-token count / sequence count; pass the global counts in
 // GrpoLossOptions::normaliser when a batch is split into micro-batches, so Σ micro-batch losses equals the
