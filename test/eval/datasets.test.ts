@@ -199,13 +199,13 @@ describe('JSON arrays and errors', () => {
   });
 });
 
-describe(
-  'Parquet',
-  { skip: !hasPyarrow() && 'pyarrow is not installed in .venv (scripts/setup installs it)' },
-  () => {
-    /** Writes test Parquet files with pyarrow: flat (snappy), nested answer (gzip), one row with a null. */
-    function writeParquetFixtures(dir: string): void {
-      const script = `
+const noPyarrow =
+  !hasPyarrow() && 'pyarrow is not installed in .venv (scripts/setup installs it from requirements.txt)';
+
+describe('Parquet', () => {
+  /** Writes test Parquet files with pyarrow: flat (snappy), nested answer (gzip), one row with a null. */
+  function writeParquetFixtures(dir: string): void {
+    const script = `
 import sys, pyarrow as pa, pyarrow.parquet as pq
 d = sys.argv[1]
 flat = pa.table({
@@ -221,62 +221,61 @@ nested = pa.table({
 })
 pq.write_table(nested, d + '/nested.parquet', compression='gzip')
 `;
-      execFileSync(python, ['-c', script, dir]);
-    }
+    execFileSync(python, ['-c', script, dir]);
+  }
 
-    test(
-      'flat and nested files load; a null problem is skipped with its row number',
-      { skip: noPyarrow },
-      async () => {
-        const dir = tempDir();
-        try {
-          writeParquetFixtures(dir);
-          const flat = await loadProblemSet(join(dir, 'flat.parquet'));
-          assert.equal(flat.format, 'parquet');
-          assert.deepEqual(
-            flat.problems.map((p) => [p.id, p.problem, p.answer, p.line]),
-            [
-              ['p0', 'What is 1+1?', '2', 1],
-              ['p2', 'What is 3*3?', '9', 3],
-              ['p3', 'Half of 3?', '1.5', 4],
-            ],
-          );
-          assert.deepEqual(flat.skipped, [
-            {
-              file: join(dir, 'flat.parquet'),
-              line: 2,
-              reason: 'field "problem" must be a string, got null',
-            },
-          ]);
-
-          const nested = await loadProblemSet(join(dir, 'nested.parquet'), {
-            problemField: 'prompt_text',
-            answerField: 'reward_model.ground_truth',
-          });
-          assert.deepEqual(
-            nested.problems.map((p) => [p.id, p.problem, p.answer]),
-            [
-              ['nested-1', 'A', '10'],
-              ['nested-2', 'B', '20'],
-            ],
-          );
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
-      },
-    );
-
-    test('a missing column is one error that lists the columns there are', { skip: noPyarrow }, async () => {
+  test(
+    'flat and nested files load; a null problem is skipped with its row number',
+    { skip: noPyarrow },
+    async () => {
       const dir = tempDir();
       try {
         writeParquetFixtures(dir);
-        await assert.rejects(
-          loadProblemSet(join(dir, 'flat.parquet'), { answerField: 'solution' }),
-          /flat\.parquet: no column "solution" for field "solution" \(columns: id, problem, answer, level\)/,
+        const flat = await loadProblemSet(join(dir, 'flat.parquet'));
+        assert.equal(flat.format, 'parquet');
+        assert.deepEqual(
+          flat.problems.map((p) => [p.id, p.problem, p.answer, p.line]),
+          [
+            ['p0', 'What is 1+1?', '2', 1],
+            ['p2', 'What is 3*3?', '9', 3],
+            ['p3', 'Half of 3?', '1.5', 4],
+          ],
+        );
+        assert.deepEqual(flat.skipped, [
+          {
+            file: join(dir, 'flat.parquet'),
+            line: 2,
+            reason: 'field "problem" must be a string, got null',
+          },
+        ]);
+
+        const nested = await loadProblemSet(join(dir, 'nested.parquet'), {
+          problemField: 'prompt_text',
+          answerField: 'reward_model.ground_truth',
+        });
+        assert.deepEqual(
+          nested.problems.map((p) => [p.id, p.problem, p.answer]),
+          [
+            ['nested-1', 'A', '10'],
+            ['nested-2', 'B', '20'],
+          ],
         );
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
-    });
-  },
-);
+    },
+  );
+
+  test('a missing column is one error that lists the columns there are', { skip: noPyarrow }, async () => {
+    const dir = tempDir();
+    try {
+      writeParquetFixtures(dir);
+      await assert.rejects(
+        loadProblemSet(join(dir, 'flat.parquet'), { answerField: 'solution' }),
+        /flat\.parquet: no column "solution" for field "solution" \(columns: id, problem, answer, level\)/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
