@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { CliError } from './errors';
 import { parsePositiveInt } from './options';
-import { gradeResponse, type GradeOptions, type GradeResult } from '../grader/index';
+import { gradeResponse, type GradeOptions, type GradeResult } from '../grader/node/index';
 import { GraderPool, type GradeCase } from '../grader/node/pool';
 
 export interface GradeFlags {
@@ -92,7 +92,9 @@ export async function gradeFile(
       results.forEach((r, i) => {
         summary.graded++;
         if (r.correct) summary.correct++;
-        lines += JSON.stringify({ id: batch[i]!.id, correct: r.correct, extracted: r.extracted, reason: r.reason }) + '\n';
+        lines +=
+          JSON.stringify({ id: batch[i]!.id, correct: r.correct, extracted: r.extracted, reason: r.reason }) +
+          '\n';
       });
       return lines;
     });
@@ -100,7 +102,10 @@ export async function gradeFile(
     inflight.push(text);
   };
   try {
-    const lines = createInterface({ input: createReadStream(inputPath, { encoding: 'utf8' }), crlfDelay: Infinity });
+    const lines = createInterface({
+      input: createReadStream(inputPath, { encoding: 'utf8' }),
+      crlfDelay: Infinity,
+    });
     let lineNumber = 0;
     let batch: InputCase[] = [];
     for await (const line of lines) {
@@ -136,14 +141,20 @@ async function closeStream(stream: WriteStream): Promise<void> {
 export function registerGradeCommand(program: Command): void {
   program
     .command('grade')
-    .description('grade math answers: one with --gold/--response, or a JSONL file of {"id","response","gold"}')
+    .description(
+      'grade math answers: one with --gold/--response, or a JSONL file of {"id","response","gold"}',
+    )
     .option('--input <file>', 'JSONL input, one {"id","response","gold"} object per line')
     .option('--output <file>', 'write {"id","correct","extracted","reason"} lines here (default: stdout)')
     .option('--workers <n>', 'worker threads for --input', '1')
     .option('--gold <answer>', 'gold answer of a single grade')
     .option('--response <text>', 'model response of a single grade')
     .option('--timeout-ms <ms>', 'time limit of each grade in milliseconds', '1000')
-    .option('--think <mode>', 'after-close: answer only after </think>; ignore: search everywhere', 'after-close')
+    .option(
+      '--think <mode>',
+      'after-close: answer only after </think>; ignore: search everywhere',
+      'after-close',
+    )
     .option('--answer-is', 'also accept "The answer is …" when there is no \\boxed{}')
     .option('--hashes', 'also accept "#### …" when there is no \\boxed{}')
     .option('--last-line', 'also accept the last line when nothing else is found')
@@ -161,7 +172,9 @@ export function registerGradeCommand(program: Command): void {
       if (!flags.input) throw new CliError('give --input cases.jsonl, or --gold and --response');
       const workers = parsePositiveInt('--workers', flags.workers);
       const file = flags.output ? createWriteStream(flags.output) : null;
-      const summary = await gradeFile(flags.input, file ?? process.stdout, workers, options, (l) => console.error(l));
+      const summary = await gradeFile(flags.input, file ?? process.stdout, workers, options, (l) =>
+        console.error(l),
+      );
       if (file) await closeStream(file);
       const rate = summary.seconds > 0 ? Math.round(summary.graded / summary.seconds) : summary.graded;
       console.error(
@@ -171,7 +184,10 @@ export function registerGradeCommand(program: Command): void {
       if (summary.malformedLines.length > 0) {
         const shown = summary.malformedLines.slice(0, 20).join(', ');
         const more = summary.malformedLines.length > 20 ? ', …' : '';
-        throw new CliError(`${summary.malformedLines.length} malformed input lines skipped (lines ${shown}${more})`, MALFORMED_EXIT_CODE);
+        throw new CliError(
+          `${summary.malformedLines.length} malformed input lines skipped (lines ${shown}${more})`,
+          MALFORMED_EXIT_CODE,
+        );
       }
     });
 }

@@ -1,8 +1,10 @@
 // Cooperative time/size budget for one grade. The grader is synchronous and must always return, so every
-// loop and recursion that depends on the input calls `tick()`; past the step limit or the wall-clock deadline
-// it throws GradeAbort, which gradeResponse turns into `correct: false` with the abort's reason.
-// Steps are the deterministic bound (the same input always aborts at the same point); the deadline is a
-// safety net for slow machines. Inside a Temporal workflow Date.now() is frozen, so only steps apply there.
+// loop and recursion that depends on the input calls `tick()`; past the step limit or the deadline it
+// throws GradeAbort, which gradeResponse turns into `correct: false` with the abort's reason.
+// Steps are the deterministic bound (the same input always stops at the same point; the default 2,000,000
+// steps take well under 1 s, see grader/README.md). The wall-clock deadline needs a clock, which pure code
+// may not read: Node callers pass one (grader/node/index.ts does, with performance.now); inside Temporal
+// workflow code there is none, and the step bound alone keeps grades deterministic.
 
 export type AbortReason = 'timeout' | 'too-deep' | 'too-large';
 
@@ -13,8 +15,11 @@ export class GradeAbort extends Error {
   }
 }
 
+/** Milliseconds from an arbitrary origin (e.g. performance.now). */
+export type Clock = () => number;
+
 export interface BudgetLimits {
-  /** Wall-clock limit in milliseconds (default 1000). */
+  /** Wall-clock limit in milliseconds (default 1000); enforced when a clock is given. */
   timeoutMs: number;
   /** Deterministic work limit: number of scanner/parser/evaluator steps (default 2,000,000). */
   maxSteps: number;
@@ -24,7 +29,7 @@ export interface BudgetLimits {
 
 export const DEFAULT_LIMITS: BudgetLimits = { timeoutMs: 1000, maxSteps: 2_000_000, maxDepth: 200 };
 
-/** Clock check period: Date.now() is read once every CLOCK_PERIOD steps. */
+/** Clock check period: the clock is read once every CLOCK_PERIOD steps. */
 const CLOCK_PERIOD = 512;
 
 export class Budget {
@@ -32,8 +37,11 @@ export class Budget {
   private nextClockCheck = CLOCK_PERIOD;
   private readonly deadline: number;
 
-  constructor(readonly limits: BudgetLimits = DEFAULT_LIMITS) {
-    this.deadline = Date.now() + limits.timeoutMs;
+  constructor(
+    readonly limits: BudgetLimits = DEFAULT_LIMITS,
+    private readonly clock: Clock | null = null,
+  ) {
+    this.deadline = clock === null ? Infinity : clock() + limits.timeoutMs;
   }
 
   /** Spend `n` steps; throws GradeAbort('timeout') once the step limit or the deadline is passed. */
@@ -42,7 +50,7 @@ export class Budget {
     if (this.steps > this.limits.maxSteps) throw new GradeAbort('timeout');
     if (this.steps >= this.nextClockCheck) {
       this.nextClockCheck = this.steps + CLOCK_PERIOD;
-      if (Date.now() > this.deadline) throw new GradeAbort('timeout');
+      if (this.clock !== null && this.clock() > this.deadline) throw new GradeAbort('timeout');
     }
   }
 

@@ -18,6 +18,7 @@ import * as Q from './rational';
 import { type Complex, cabs, cmul, cdiv, csub, isFiniteComplex } from './complex';
 import { mulberry32 } from './prng';
 import { canonicalString, choiceLetter, stripTrailingUnitWords, wordForm } from './text';
+import { DEFAULT_EXTRACT, extractFinalAnswer } from './extract';
 
 export type EquivalenceReason = 'match' | 'mismatch' | 'unparsable-answer' | 'unparsable-gold';
 
@@ -38,11 +39,15 @@ export const EVALUATION_SEED = 0x5181;
 const POINTS_NEEDED = 4;
 const POINT_ATTEMPTS = 12;
 /** Most items an unordered list may have (the matching is quadratic). */
-const MAX_ITEMS = 128;
+const MAX_ITEMS = 1024;
 
-export function compareAnswers(answer: string, gold: string, budget: Budget): Equivalence {
+export function compareAnswers(answer: string, givenGold: string, budget: Budget): Equivalence {
+  const gold = goldAnswerText(givenGold, budget);
+  const canonicalAnswer = canonicalString(answer);
   const canonicalGold = canonicalString(gold);
-  if (canonicalGold.length > 0 && canonicalString(answer) === canonicalGold) return { equal: true, reason: 'match' };
+  if (canonicalGold.length > 0 && canonicalAnswer === canonicalGold) return { equal: true, reason: 'match' };
+  if (gold !== givenGold && canonicalAnswer === canonicalString(givenGold))
+    return { equal: true, reason: 'match' };
 
   const goldChoice = choiceLetter(gold);
   if (goldChoice !== null) return verdict(choiceLetter(answer, true) === goldChoice);
@@ -58,17 +63,26 @@ export function compareAnswers(answer: string, gold: string, budget: Budget): Eq
   try {
     goldNode = parseLatex(stripTrailingUnitWords(gold), budget);
   } catch (err) {
-    if (err instanceof ParseError || err instanceof LexError) return { equal: false, reason: 'unparsable-gold' };
+    if (err instanceof ParseError || err instanceof LexError)
+      return { equal: false, reason: 'unparsable-gold' };
     throw err;
   }
   let answerNode: Node;
   try {
     answerNode = parseLatex(stripTrailingUnitWords(answer), budget);
   } catch (err) {
-    if (err instanceof ParseError || err instanceof LexError) return { equal: false, reason: 'unparsable-answer' };
+    if (err instanceof ParseError || err instanceof LexError)
+      return { equal: false, reason: 'unparsable-answer' };
     throw err;
   }
   return verdict(equivalentNodes(goldNode, answerNode, budget));
+}
+
+/** A gold written as a sentence with a \boxed{…} answer (it happens in training sets) means its box. */
+function goldAnswerText(gold: string, budget: Budget): string {
+  if (gold.indexOf('\\boxed') < 0 && gold.indexOf('\\fbox') < 0) return gold;
+  const boxed = extractFinalAnswer(gold, { ...DEFAULT_EXTRACT, think: 'ignore' }, budget);
+  return boxed.answer ?? gold;
 }
 
 const verdict = (equal: boolean): Equivalence => ({ equal, reason: equal ? 'match' : 'mismatch' });
@@ -86,7 +100,11 @@ function kind(n: Node): Kind {
       return 'list';
     case 'seq':
       if (n.open === '{') return 'set';
-      if (n.items.length === 2 && (n.open === '(' || n.open === '[') && (n.close === ')' || n.close === ']')) {
+      if (
+        n.items.length === 2 &&
+        (n.open === '(' || n.open === '[') &&
+        (n.close === ')' || n.close === ']')
+      ) {
         return n.open === '(' && n.close === ')' ? 'pair' : 'interval';
       }
       return 'tuple';
@@ -104,7 +122,8 @@ const REALS: Node = { k: 'seq', open: '(', close: ')', items: [{ k: 'neg', arg: 
 
 /** Rewrites the forms that stand for another one: "x ∈ S" is S, ℝ is (-∞, ∞). */
 function canonicalForm(n: Node): Node {
-  if (n.k === 'rel' && n.ops.length === 1 && n.ops[0] === '∈' && n.parts[0]!.k === 'sym') return canonicalForm(n.parts[1]!);
+  if (n.k === 'rel' && n.ops.length === 1 && n.ops[0] === '∈' && n.parts[0]!.k === 'sym')
+    return canonicalForm(n.parts[1]!);
   if (n.k === 'sym' && n.name === 'ℝ') return REALS;
   return n;
 }
@@ -136,16 +155,22 @@ function eq(gold: Node, answer: Node, budget: Budget, depth: number): boolean {
 
   const gItems = itemsOf(g);
   const pItems = itemsOf(p);
-  if (gk === 'scalar') return pItems !== null && pItems.length === 1 && eq(g, pItems[0]!, budget, d);
-  if (pk === 'scalar') return gItems !== null && gItems.length === 1 && eq(gItems[0]!, p, budget, d);
+  // One value against a list or set: equal when every item is that value ("75^\circ, 75^\circ" vs 75°).
+  const listLike = (k: Kind): boolean => k === 'list' || k === 'set';
+  if (gk === 'scalar') return listLike(pk) && pItems!.every((item) => eq(g, item, budget, d));
+  if (pk === 'scalar') return listLike(gk) && gItems!.every((item) => eq(item, p, budget, d));
 
   if (gk === 'matrix' || pk === 'matrix') {
-    return gk === pk && eqMatrix(g as Extract<Node, { k: 'matrix' }>, p as Extract<Node, { k: 'matrix' }>, budget, d);
+    return (
+      gk === pk &&
+      eqMatrix(g as Extract<Node, { k: 'matrix' }>, p as Extract<Node, { k: 'matrix' }>, budget, d)
+    );
   }
   if (gk === 'setop' || pk === 'setop') return eqSetOps(g, p, budget, d);
 
   const unorderedKinds = (k: Kind): boolean => k === 'list' || k === 'set';
-  if (unorderedKinds(gk) && unorderedKinds(pk)) return unorderedEqual(expandItems(gItems!), expandItems(pItems!), budget, d);
+  if (unorderedKinds(gk) && unorderedKinds(pk))
+    return unorderedEqual(expandItems(gItems!), expandItems(pItems!), budget, d);
   if ((gk === 'pair' || gk === 'interval') && (pk === 'pair' || pk === 'interval')) {
     const gs = g as Extract<Node, { k: 'seq' }>;
     const ps = p as Extract<Node, { k: 'seq' }>;
@@ -153,10 +178,21 @@ function eq(gold: Node, answer: Node, budget: Budget, depth: number): boolean {
   }
   // A comma list as gold accepts the same answers in brackets in any order; a tuple as gold needs its order.
   if (gk === 'list' && (pk === 'pair' || pk === 'tuple')) return unorderedEqual(gItems!, pItems!, budget, d);
+  if (gk === 'tuple' && pk === 'tuple' && !sameBrackets(g, p)) return false;
   if ((gk === 'pair' || gk === 'tuple') && (pk === 'list' || pk === 'tuple' || pk === 'pair')) {
     return orderedEqual(gItems!, pItems!, budget, d);
   }
   return false;
+}
+
+/** Tuples need the same brackets; ⟨a, b, c⟩ and (a, b, c) are the same vector. */
+function sameBrackets(a: Node, b: Node): boolean {
+  const pairOf = (n: Node): string => {
+    if (n.k !== 'seq') return '';
+    const brackets = n.open + n.close;
+    return brackets === '⟨⟩' ? '()' : brackets;
+  };
+  return pairOf(a) === pairOf(b);
 }
 
 function itemsOf(n: Node): Node[] | null {
@@ -170,22 +206,23 @@ function orderedEqual(a: Node[], b: Node[], budget: Budget, depth: number): bool
   return true;
 }
 
-/** Multiset equality by greedy matching (equivalence is transitive, so greedy is exact). */
+/**
+ * Set equality of two lists: every item of each has an equal item in the other, so order and repeats do
+ * not matter ("75^\circ, 75^\circ" lists one value), as for solution sets.
+ */
 function unorderedEqual(a: Node[], b: Node[], budget: Budget, depth: number): boolean {
-  if (a.length !== b.length || a.length > MAX_ITEMS) return false;
-  const used = new Array<boolean>(b.length).fill(false);
+  if (a.length > MAX_ITEMS || b.length > MAX_ITEMS) return false;
+  const covered = new Array<boolean>(b.length).fill(false);
   for (const item of a) {
     let found = false;
     for (let j = 0; j < b.length; j++) {
-      if (!used[j] && eq(item, b[j]!, budget, depth)) {
-        used[j] = true;
-        found = true;
-        break;
-      }
+      if ((found && covered[j]) || !eq(item, b[j]!, budget, depth)) continue;
+      covered[j] = true;
+      found = true;
     }
     if (!found) return false;
   }
-  return true;
+  return covered.every(Boolean);
 }
 
 function eqMatrix(
@@ -195,7 +232,8 @@ function eqMatrix(
   depth: number,
 ): boolean {
   if (a.rows.length !== b.rows.length) return false;
-  for (let r = 0; r < a.rows.length; r++) if (!orderedEqual(a.rows[r]!, b.rows[r]!, budget, depth)) return false;
+  for (let r = 0; r < a.rows.length; r++)
+    if (!orderedEqual(a.rows[r]!, b.rows[r]!, budget, depth)) return false;
   return true;
 }
 
@@ -262,7 +300,8 @@ function expandItems(items: Node[]): Node[] {
 
 type Rel = Extract<Node, { k: 'rel' }>;
 
-const isVariable = (n: Node): boolean => n.k === 'sym' && !['pi', 'e', 'i', 'infty', 'emptyset', 'ℝ'].includes(n.name);
+const isVariable = (n: Node): boolean =>
+  n.k === 'sym' && !['pi', 'e', 'i', 'infty', 'emptyset', 'ℝ'].includes(n.name);
 const isAssignment = (r: Rel): boolean => isVariable(r.parts[0]!) && r.ops.every((op) => op === '=');
 const isEquationChain = (r: Rel): boolean => r.ops.every((op) => op === '=' || op === '≈');
 const last = (r: Rel): Node => r.parts[r.parts.length - 1]!;
@@ -306,8 +345,17 @@ const flip = (r: Single): Single => ({ lhs: r.rhs, op: FLIPPED[r.op] ?? r.op, rh
 
 function singleRelationsEqual(a: Single, b: Single, budget: Budget, depth: number): boolean {
   // x = 1/3 and x = 0.333333: same variable on the left, compare the values.
-  if ((a.op === '=' || a.op === '≈') && (b.op === '=' || b.op === '≈') && isVariable(a.lhs) && isVariable(b.lhs)) {
-    if ((a.lhs as { name: string }).name === (b.lhs as { name: string }).name && eq(a.rhs, b.rhs, budget, depth)) return true;
+  if (
+    (a.op === '=' || a.op === '≈') &&
+    (b.op === '=' || b.op === '≈') &&
+    isVariable(a.lhs) &&
+    isVariable(b.lhs)
+  ) {
+    if (
+      (a.lhs as { name: string }).name === (b.lhs as { name: string }).name &&
+      eq(a.rhs, b.rhs, budget, depth)
+    )
+      return true;
   }
   const ca = canonicalRelation(a);
   const cb = canonicalRelation(b);
@@ -400,7 +448,7 @@ function proportional(f: Node, h: Node, positive: boolean, budget: Budget): bool
   let ratio: Complex | null = null;
   let good = 0;
   for (let attempt = 0; attempt < POINT_ATTEMPTS && good < POINTS_NEEDED; attempt++) {
-    const env = randomPoint(names, rng);
+    const env = randomPoint(names, rng, attempt);
     const a = numericValue(f, env, budget);
     const b = numericValue(h, env, budget);
     if (!isFiniteComplex(a) || !isFiniteComplex(b)) continue;
@@ -422,9 +470,13 @@ function proportional(f: Node, h: Node, positive: boolean, budget: Budget): bool
 
 // ---------- scalars ----------
 
-function randomPoint(names: string[], rng: () => number): Map<string, Complex> {
-  // Variables range over [0.5, 2.5]: away from 0 and 1, inside the real domain of log and sqrt.
-  return new Map(names.map((name) => [name, { re: 0.5 + 2 * rng(), im: 0 }]));
+/**
+ * Values of the variables at one random point: positive reals (inside the domain of log and sqrt),
+ * alternately from [0.5, 2.5] and [2.5, 25] so that floor/ceil/abs steps and large-argument behaviour show.
+ */
+function randomPoint(names: string[], rng: () => number, attempt: number): Map<string, Complex> {
+  const [low, width] = attempt % 2 === 0 ? [0.5, 2] : [2.5, 22.5];
+  return new Map(names.map((name) => [name, { re: low + width * rng(), im: 0 }]));
 }
 
 function close(a: Complex, b: Complex): boolean {
@@ -437,7 +489,8 @@ function normalText(s: string): string {
 }
 
 function eqScalar(g: Node, p: Node, budget: Budget, depth: number): boolean {
-  if (g.k === 'text' || p.k === 'text') return g.k === p.k && normalText(g.text) === normalText((p as { text: string }).text);
+  if (g.k === 'text' || p.k === 'text')
+    return g.k === 'text' && p.k === 'text' && normalText(g.text) === normalText(p.text);
   if (g.k === 'ellipsis' || p.k === 'ellipsis') return g.k === p.k;
   if (g.k === 'based' || p.k === 'based') return eqBased(g, p);
   if (g.k === 'sym' && p.k === 'sym') return g.name === p.name;
@@ -450,7 +503,8 @@ function eqScalar(g: Node, p: Node, budget: Budget, depth: number): boolean {
 
 /** 204_5 equals 204_{5}, and the bare digits 204 (the base mark is notation); not the value 54. */
 function eqBased(g: Node, p: Node): boolean {
-  const digitsOf = (n: Node): string | null => (n.k === 'based' ? n.digits : n.k === 'num' && /^\d+$/.test(n.text) ? n.text : null);
+  const digitsOf = (n: Node): string | null =>
+    n.k === 'based' ? n.digits : n.k === 'num' && /^\d+$/.test(n.text) ? n.text : null;
   if (g.k === 'based' && p.k === 'based') return g.digits === p.digits && Number(g.base) === Number(p.base);
   const a = digitsOf(g);
   return a !== null && a === digitsOf(p);
@@ -462,8 +516,8 @@ function valuesEqual(g: Node, p: Node, budget: Budget): boolean {
   if (exactG !== null && exactP !== null) {
     if (Q.equals(exactG, exactP)) return true;
     // A decimal stands for a value whose expansion does not terminate (0.333333 for 1/3).
-    if (isDecimalLiteral(p) && !Q.isTerminating(exactG)) return roundedEqual(exactG, exactP);
-    if (isDecimalLiteral(g) && !Q.isTerminating(exactP)) return roundedEqual(exactG, exactP);
+    if (isDecimalLiteral(p) && !Q.isTerminating(exactG)) return decimalMatches(p, exactP, exactG);
+    if (isDecimalLiteral(g) && !Q.isTerminating(exactP)) return decimalMatches(g, exactG, exactP);
     return false;
   }
   const names = [...new Set([...freeSymbols(g), ...freeSymbols(p)])].sort();
@@ -473,15 +527,22 @@ function valuesEqual(g: Node, p: Node, budget: Budget): boolean {
     if (!isFiniteComplex(a) || !isFiniteComplex(b)) {
       // ∞ equals ∞ only when both answers say \infty; a finite expression that overflowed is not comparable.
       const saysInfinity = (n: Node): boolean => contains(n, (m) => m.k === 'sym' && m.name === 'infty');
-      return isInfinite(a) && isInfinite(b) && Math.sign(a.re) === Math.sign(b.re) && saysInfinity(g) && saysInfinity(p);
+      return (
+        isInfinite(a) &&
+        isInfinite(b) &&
+        Math.sign(a.re) === Math.sign(b.re) &&
+        saysInfinity(g) &&
+        saysInfinity(p)
+      );
     }
-    if (isDecimalLiteral(g) || isDecimalLiteral(p)) return roundedClose(a, b);
+    if (isDecimalLiteral(g)) return roundedClose(b, a, decimalPlaces(g));
+    if (isDecimalLiteral(p)) return roundedClose(a, b, decimalPlaces(p));
     return close(a, b);
   }
   const rng = mulberry32(EVALUATION_SEED);
   let good = 0;
   for (let attempt = 0; attempt < POINT_ATTEMPTS && good < POINTS_NEEDED; attempt++) {
-    const env = randomPoint(names, rng);
+    const env = randomPoint(names, rng, attempt);
     const a = numericValue(g, env, budget);
     const b = numericValue(p, env, budget);
     const finiteA = isFiniteComplex(a);
@@ -495,14 +556,38 @@ function valuesEqual(g: Node, p: Node, budget: Budget): boolean {
 
 const isInfinite = (z: Complex): boolean => z.im === 0 && (z.re === Infinity || z.re === -Infinity);
 
-function roundedEqual(a: Q.Rational, b: Q.Rational): boolean {
-  return Q.roundScaled(a, DECIMAL_PLACES) === Q.roundScaled(b, DECIMAL_PLACES);
+/** Digits after the decimal point of a decimal literal (1.5e-3 counts as 4). */
+function decimalPlaces(n: Node): number {
+  const text = n.k === 'neg' ? (n.arg as { text: string }).text : (n as { text: string }).text;
+  const e = Math.max(text.indexOf('e'), text.indexOf('E'));
+  const mantissa = e < 0 ? text : text.slice(0, e);
+  const exponent = e < 0 ? 0 : Number(text.slice(e + 1));
+  const dot = mantissa.indexOf('.');
+  return Math.max(0, (dot < 0 ? 0 : mantissa.length - dot - 1) - exponent);
 }
 
-/** Rounded to DECIMAL_PLACES on both sides (relative 1e-12 beyond 1e9, where doubles cannot round so finely). */
-function roundedClose(a: Complex, b: Complex): boolean {
+/**
+ * A decimal d written with k places stands for the non-terminating value v when both round to the same
+ * DECIMAL_PLACES places (Math-Verify's rule: 0.333333 is 1/3), or when k ≥ DECIMAL_PLACES and d is v
+ * correctly rounded to its own k places (16.12451550 is 2√65 to 8 places).
+ */
+function decimalMatches(decimal: Node, d: Q.Rational, v: Q.Rational): boolean {
+  if (Q.roundScaled(d, DECIMAL_PLACES) === Q.roundScaled(v, DECIMAL_PLACES)) return true;
+  const k = decimalPlaces(decimal);
+  if (k < DECIMAL_PLACES || k > 60) return false;
+  // |d − v| ≤ ½·10^−k
+  const diff = Q.sub(d, v);
+  const magnitude = diff.num < 0n ? -diff.num : diff.num;
+  return 2n * magnitude * 10n ** BigInt(k) <= diff.den;
+}
+
+/** The numeric form of decimalMatches: `value` against the decimal `written` with k places. */
+function roundedClose(value: Complex, written: Complex, k: number): boolean {
   const scale = 10 ** DECIMAL_PLACES;
-  const part = (x: number, y: number): boolean =>
-    Math.max(Math.abs(x), Math.abs(y)) < 1e9 ? Math.round(x * scale) === Math.round(y * scale) : Math.abs(x - y) <= 1e-12 * Math.abs(x);
-  return part(a.re, b.re) && part(a.im, b.im);
+  const part = (x: number, y: number): boolean => {
+    if (Math.max(Math.abs(x), Math.abs(y)) >= 1e9) return Math.abs(x - y) <= 1e-12 * Math.abs(x);
+    if (Math.round(x * scale) === Math.round(y * scale)) return true;
+    return k >= DECIMAL_PLACES && Math.abs(x - y) <= 0.5 * 10 ** -k * (1 + 1e-9) + 1e-15 * Math.abs(x);
+  };
+  return part(value.re, written.re) && part(value.im, written.im);
 }

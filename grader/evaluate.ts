@@ -6,8 +6,25 @@ import type { Node } from './ast';
 import * as Q from './rational';
 import type { Rational } from './rational';
 import {
-  cabs, cacos, cadd, casin, catan, ccos, ccosh, cdiv, cexp, clog, cmul, cneg, cpow, csin, csinh, csqrt,
-  ctan, ctanh, type Complex,
+  cabs,
+  cacos,
+  cadd,
+  casin,
+  catan,
+  ccos,
+  ccosh,
+  cdiv,
+  cexp,
+  clog,
+  cmul,
+  cneg,
+  cpow,
+  csin,
+  csinh,
+  csqrt,
+  ctan,
+  ctanh,
+  type Complex,
 } from './complex';
 
 const NAN: Complex = { re: NaN, im: 0 };
@@ -310,14 +327,23 @@ function numericFunction(name: string, args: Complex[], budget: Budget): Complex
     case 'ceil':
       return x.im === 0 ? { re: Math.ceil(x.re), im: 0 } : NAN;
     case 'fact': {
-      if (!isRealInteger(x) || x.re < 0) return NAN;
-      if (x.re > 170) return { re: Infinity, im: 0 };
-      let p = 1;
-      for (let k = 2; k <= x.re; k++) p *= k;
-      return { re: p, im: 0 };
+      if (x.im !== 0) return NAN;
+      if (isRealInteger(x)) {
+        if (x.re < 0) return NAN;
+        if (x.re > 170) return { re: Infinity, im: 0 };
+        let p = 1;
+        for (let k = 2; k <= x.re; k++) p *= k;
+        return { re: p, im: 0 };
+      }
+      // x! = Γ(x + 1) for the non-integer values that random evaluation points give (2n)!.
+      return { re: gamma(x.re + 1), im: 0 };
     }
     case 'binom': {
-      if (y === undefined || !isRealInteger(x) || !isRealInteger(y)) return NAN;
+      if (y === undefined || x.im !== 0 || y.im !== 0) return NAN;
+      if (!isRealInteger(x) || !isRealInteger(y)) {
+        // C(x, y) = Γ(x+1) / (Γ(y+1) Γ(x−y+1))
+        return { re: gamma(x.re + 1) / (gamma(y.re + 1) * gamma(x.re - y.re + 1)), im: 0 };
+      }
       let k = y.re;
       const n = x.re;
       if (k < 0 || k > n) return { re: 0, im: 0 };
@@ -351,3 +377,22 @@ function numericFunction(name: string, args: Complex[], budget: Budget): Complex
   }
 }
 
+/** Lanczos coefficients for g = 7, n = 9 (Numerical Recipes / Godfrey); relative error about 1e-15. */
+const LANCZOS_G = 7;
+const LANCZOS = [
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+];
+
+/** The gamma function on the reals: Γ(n) = (n−1)!; reflection Γ(x)Γ(1−x) = π / sin(πx) below 1/2. */
+export function gamma(x: number): number {
+  if (Number.isInteger(x) && x <= 0) return NaN;
+  if (x < 0.5) return Math.PI / (Math.sin(Math.PI * x) * gamma(1 - x));
+  if (x > 171.7) return Infinity;
+  const z = x - 1;
+  let sum = LANCZOS[0]!;
+  for (let k = 1; k < LANCZOS.length; k++) sum += LANCZOS[k]! / (z + k);
+  const t = z + LANCZOS_G + 0.5;
+  // t^(z+½)·e^(−t) in log space so Γ(171) does not overflow on the way.
+  return Math.sqrt(2 * Math.PI) * Math.exp((z + 0.5) * Math.log(t) - t) * sum;
+}

@@ -149,8 +149,18 @@ function readBox(text: string, at: number, nameEnd: number, limit: number, budge
 function lastBoxed(region: string, budget: Budget): Extraction {
   const cmd = lastBoxCommand(region, region.length, budget);
   if (cmd.at < 0) return { answer: null, reason: 'no-answer' };
-  const last = readBox(region, cmd.at, cmd.nameEnd, region.length, budget);
+  let last = readBox(region, cmd.at, cmd.nameEnd, region.length, budget);
   if (last === null) return { answer: null, reason: 'unbalanced-braces' };
+  // \boxed{2\boxed{3}}: the answer is the outermost box around the last one.
+  for (
+    let outer = lastBoxCommand(region, last.start, budget);
+    outer.at >= 0;
+    outer = lastBoxCommand(region, outer.at, budget)
+  ) {
+    const box = readBox(region, outer.at, outer.nameEnd, region.length, budget);
+    if (box === null || box.end < last.end) break;
+    last = box;
+  }
   const parts = [last.content];
   let current = last;
   for (let n = 1; n < MAX_JOINED_BOXES; n++) {
@@ -241,6 +251,8 @@ function answerIsPhrase(region: string): string | null {
       skip();
     }
     if (anchored) {
+      const math = leadingMath(tail, i);
+      if (math !== null && math.length > 0) return math;
       const lineEnd = tail.indexOf('\n', i);
       const line = tail.slice(i, lineEnd < 0 ? tail.length : lineEnd);
       const answer = firstMathOrText(line);
@@ -251,13 +263,29 @@ function answerIsPhrase(region: string): string | null {
   return null;
 }
 
+/** Math that starts right at `at` ($…$, $$…$$, \(…\), \[…\]), which may span lines; null when none. */
+function leadingMath(text: string, at: number): string | null {
+  const delimiters: [string, string][] = [
+    ['$$', '$$'],
+    ['$', '$'],
+    ['\\(', '\\)'],
+    ['\\[', '\\]'],
+  ];
+  for (const [open, close] of delimiters) {
+    if (!text.startsWith(open, at)) continue;
+    const end = unescapedIndexOf(text, close, at + open.length);
+    return end > at ? text.slice(at + open.length, end).trim() : null;
+  }
+  return null;
+}
+
 /** The first $…$ / \(…\) segment of a line when it has one, else the line without its final period. */
 function firstMathOrText(line: string): string {
-  const dollar = line.indexOf('$');
+  const dollar = unescapedIndexOf(line, '$', 0);
   if (dollar >= 0) {
     const double = line.startsWith('$$', dollar);
     const open = dollar + (double ? 2 : 1);
-    const close = line.indexOf(double ? '$$' : '$', open);
+    const close = unescapedIndexOf(line, double ? '$$' : '$', open);
     if (close > open) return line.slice(open, close).trim();
   }
   const paren = line.indexOf('\\(');
@@ -266,6 +294,13 @@ function firstMathOrText(line: string): string {
     if (close > paren) return line.slice(paren + 2, close).trim();
   }
   return stripMathDelimiters(line.replace(/\*\*/g, ''));
+}
+
+/** indexOf that skips occurrences escaped by a backslash (\$ is a dollar sign, not a math delimiter). */
+function unescapedIndexOf(text: string, needle: string, from: number): number {
+  let at = text.indexOf(needle, from);
+  while (at > 0 && text[at - 1] === '\\') at = text.indexOf(needle, at + 1);
+  return at;
 }
 
 function afterHashes(region: string): string | null {

@@ -6,20 +6,24 @@
 //   isEquivalent(answer, gold)     → whether two answer strings are the same mathematical object
 //
 // Bounds (all overridable through GradeOptions): a response longer than 2,000,000 characters or an
-// answer/gold longer than 2,000 characters is refused; parsing and evaluation stop at 2,000,000 steps, at
-// nesting depth 200 or after 1,000 ms (the first to come), and the grade is then `correct: false` with
-// reason 'timeout' / 'too-deep'. See grader/README.md for the rules and their sources.
-import { Budget, DEFAULT_LIMITS, GradeAbort, type BudgetLimits } from './budget';
+// answer/gold longer than 2,000 characters is refused; parsing and evaluation stop at 2,000,000 steps
+// (deterministic; well under 1 s), at nesting depth 200, or after `timeoutMs` (1,000 ms) by `clock` when a
+// clock is given — grader/node/index.ts gives performance.now; pure code has no clock. The grade is then
+// `correct: false` with reason 'timeout' / 'too-deep'. See grader/README.md for the rules and sources.
+import { Budget, DEFAULT_LIMITS, GradeAbort, type BudgetLimits, type Clock } from './budget';
 import { compareAnswers } from './equivalence';
 import { DEFAULT_EXTRACT, extractFinalAnswer, type ExtractOptions } from './extract';
 
 export type { ThinkMode } from './extract';
+export type { Clock } from './budget';
 
 export interface GradeOptions extends Partial<ExtractOptions>, Partial<BudgetLimits> {
   /** Longest response accepted, in UTF-16 code units (default 2,000,000). */
   maxResponseLength?: number;
   /** Longest extracted answer or gold accepted (default 2,000). */
   maxAnswerLength?: number;
+  /** Milliseconds clock for the `timeoutMs` deadline; without one only the step limit applies. */
+  clock?: Clock;
 }
 
 export type GradeReason =
@@ -90,11 +94,18 @@ function abortReason(err: unknown): GradeReason {
 
 /** The final answer of a response per the extraction options, or null when it has none. */
 export function extractAnswer(response: string, options: GradeOptions = {}): string | null {
-  if (typeof response !== 'string' || response.length > (options.maxResponseLength ?? DEFAULT_MAX_RESPONSE_LENGTH)) {
+  if (
+    typeof response !== 'string' ||
+    response.length > (options.maxResponseLength ?? DEFAULT_MAX_RESPONSE_LENGTH)
+  ) {
     return null;
   }
   try {
-    return extractFinalAnswer(response, extractOptionsOf(options), new Budget(limitsOf(options))).answer;
+    return extractFinalAnswer(
+      response,
+      extractOptionsOf(options),
+      new Budget(limitsOf(options), options.clock ?? null),
+    ).answer;
   } catch {
     return null;
   }
@@ -107,7 +118,7 @@ export function isEquivalent(answer: string, gold: string, options: GradeOptions
   if (answer.length > maxAnswer || gold.length > maxAnswer) return false;
   if (hasLoneSurrogate(answer) || hasLoneSurrogate(gold)) return false;
   try {
-    return compareAnswers(answer, gold, new Budget(limitsOf(options))).equal;
+    return compareAnswers(answer, gold, new Budget(limitsOf(options), options.clock ?? null)).equal;
   } catch {
     return false;
   }
@@ -122,25 +133,34 @@ export function gradeResponse(response: string, gold: string, options: GradeOpti
     return { correct: false, extracted: null, reason: 'input-too-large' };
   }
   const maxAnswer = options.maxAnswerLength ?? DEFAULT_MAX_ANSWER_LENGTH;
-  const budget = new Budget(limitsOf(options));
+  const budget = new Budget(limitsOf(options), options.clock ?? null);
   let extracted: string | null = null;
   try {
     const extraction = extractFinalAnswer(response, extractOptionsOf(options), budget);
     if (extraction.answer === null) {
-      return { correct: false, extracted: null, reason: extraction.reason === 'found' ? 'no-answer' : extraction.reason };
+      return {
+        correct: false,
+        extracted: null,
+        reason: extraction.reason === 'found' ? 'no-answer' : extraction.reason,
+      };
     }
     extracted = extraction.answer;
     if (extracted.length > maxAnswer) {
       return { correct: false, extracted: extracted.slice(0, 200), reason: 'answer-too-large' };
     }
-    if (hasLoneSurrogate(extracted)) return { correct: false, extracted: toWellFormed(extracted), reason: 'invalid-utf16' };
+    if (hasLoneSurrogate(extracted))
+      return { correct: false, extracted: toWellFormed(extracted), reason: 'invalid-utf16' };
     if (gold.length > maxAnswer) return { correct: false, extracted, reason: 'gold-too-large' };
     if (hasLoneSurrogate(gold)) return { correct: false, extracted, reason: 'invalid-utf16' };
     const verdict = compareAnswers(extracted, gold, budget);
     return { correct: verdict.equal, extracted, reason: verdict.reason };
   } catch (err) {
     const shown = extracted === null ? null : extracted.slice(0, 200);
-    return { correct: false, extracted: shown === null ? null : toWellFormed(shown), reason: abortReason(err) };
+    return {
+      correct: false,
+      extracted: shown === null ? null : toWellFormed(shown),
+      reason: abortReason(err),
+    };
   }
 }
 

@@ -16,11 +16,57 @@ export type Token =
 
 /** Commands that vanish (spacing, sizing, style). */
 const SKIPPED = new Set([
-  'left', 'right', 'bigl', 'bigr', 'Bigl', 'Bigr', 'biggl', 'biggr', 'Biggl', 'Biggr', 'big', 'Big', 'bigg',
-  'Bigg', 'middle', 'displaystyle', 'textstyle', 'scriptstyle', 'limits', 'nolimits', 'quad', 'qquad',
-  'hline', 'mathstrut', 'strut', 'boxed', 'fbox', 'overline', 'underline', 'bar', 'hat', 'vec', 'widehat',
-  'overrightarrow', 'tilde', 'mathbf', 'boldsymbol', 'mathit', 'mathcal', 'mathsf', 'mathtt', 'bm', 'ensuremath',
-  'rm', 'bf', 'it', 'cal', 'degree', 'circ', 'dagger', 'not',
+  'left',
+  'right',
+  'bigl',
+  'bigr',
+  'Bigl',
+  'Bigr',
+  'biggl',
+  'biggr',
+  'Biggl',
+  'Biggr',
+  'big',
+  'Big',
+  'bigg',
+  'Bigg',
+  'middle',
+  'displaystyle',
+  'textstyle',
+  'scriptstyle',
+  'limits',
+  'nolimits',
+  'quad',
+  'qquad',
+  'hline',
+  'mathstrut',
+  'strut',
+  'boxed',
+  'fbox',
+  'overline',
+  'underline',
+  'bar',
+  'hat',
+  'vec',
+  'widehat',
+  'overrightarrow',
+  'tilde',
+  'mathbf',
+  'boldsymbol',
+  'mathit',
+  'mathcal',
+  'mathsf',
+  'mathtt',
+  'bm',
+  'ensuremath',
+  'rm',
+  'bf',
+  'it',
+  'cal',
+  'degree',
+  'circ',
+  'dagger',
+  'not',
 ]);
 
 /** Commands renamed to one canonical token. */
@@ -111,7 +157,7 @@ const UNICODE: Record<string, { t: 'cmd' | 'op'; v: string } | null> = {
   '∩': { t: 'op', v: '∩' },
   '…': { t: 'op', v: '…' },
   '√': { t: 'cmd', v: 'sqrt' },
-  'π': { t: 'cmd', v: 'pi' },
+  π: { t: 'cmd', v: 'pi' },
   '∞': { t: 'cmd', v: 'infty' },
   '∅': { t: 'cmd', v: 'emptyset' },
   '°': null,
@@ -120,12 +166,42 @@ const UNICODE: Record<string, { t: 'cmd' | 'op'; v: string } | null> = {
 
 /** Letter runs that are function names when written without a backslash. */
 const BARE_FUNCTIONS = new Set([
-  'sin', 'cos', 'tan', 'cot', 'sec', 'csc', 'arcsin', 'arccos', 'arctan', 'sinh', 'cosh', 'tanh', 'log', 'ln',
-  'exp', 'sqrt', 'gcd', 'lcm', 'max', 'min',
+  'sin',
+  'cos',
+  'tan',
+  'cot',
+  'sec',
+  'csc',
+  'arcsin',
+  'arccos',
+  'arctan',
+  'sinh',
+  'cosh',
+  'tanh',
+  'log',
+  'ln',
+  'exp',
+  'sqrt',
+  'gcd',
+  'lcm',
+  'max',
+  'min',
 ]);
 
 /** Text-wrapper commands whose argument is read as plain text. */
-const TEXT_COMMANDS = new Set(['text', 'textbf', 'textit', 'textrm', 'textnormal', 'texttt', 'textsf', 'mbox', 'emph', 'textup', 'hbox']);
+const TEXT_COMMANDS = new Set([
+  'text',
+  'textbf',
+  'textit',
+  'textrm',
+  'textnormal',
+  'texttt',
+  'textsf',
+  'mbox',
+  'emph',
+  'textup',
+  'hbox',
+]);
 /** Roman-style commands: a word argument is text ("\mathrm{cm}"), anything else is math ("\mathrm{e}"). */
 const ROMAN_COMMANDS = new Set(['mathrm', 'operatorname']);
 
@@ -160,7 +236,7 @@ export function tokenize(src: string, budget: Budget, nesting = 0): Token[] {
   let sp = false;
   let i = 0;
   const push = (tok: { t: Token['t']; v: string }): void => {
-    out.push({ ...tok, sp } as Token);
+    out.push({ t: tok.t, v: tok.v, sp });
     sp = false;
   };
   while (i < src.length) {
@@ -267,7 +343,7 @@ export function tokenize(src: string, budget: Budget, nesting = 0): Token[] {
       i += 3;
       continue;
     }
-    if ('+-*/()[]{}|=<>!_\'&;:%'.includes(c)) {
+    if ("+-*/()[]{}|=<>!_'&;:%".includes(c)) {
       push({ t: 'op', v: c });
       i++;
       continue;
@@ -423,7 +499,8 @@ function emitWrapped(
     push({ t: 'cmd', v: trimmed });
     return;
   }
-  const isWord = trimmed.length > 0 && [...trimmed].every((ch) => isLetter(ch) || ch === ' ' || ch === '.' || ch === '-');
+  const isWord =
+    trimmed.length > 0 && [...trimmed].every((ch) => isLetter(ch) || ch === ' ' || ch === '.' || ch === '-');
   if (name === 'mathrm' && (!isWord || trimmed.length === 1)) {
     for (const tok of tokenize(content, budget, nesting + 1)) out.push(tok);
     return;
@@ -478,7 +555,9 @@ function mergeThousands(tokens: Token[]): Token[] {
       }
       const prev = out[out.length - 1];
       const afterComma = prev !== undefined && prev.t === 'op' && prev.v === ',';
-      const shaped = groups.slice(1).every((g, k) => (k === groups.length - 2 ? /^\d{3}(\.\d+)?$/ : /^\d{3}$/).test(g));
+      const shaped = groups
+        .slice(1)
+        .every((g, k) => (k === groups.length - 2 ? /^\d{3}(\.\d+)?$/ : /^\d{3}$/).test(g));
       if (groups.length >= 2 && shaped && (explicit || (depth === 0 && !spaced && !afterComma))) {
         out.push({ t: 'num', v: groups.join(''), sp: tok.sp });
         i = j;

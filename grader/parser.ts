@@ -13,8 +13,28 @@ const RELATIONS = new Set(['=', '<', '>', '≤', '≥', '≠', '≈', '∈', '�
 const SET_OPS = new Set(['∪', '∩', '∖']);
 const SIGNS = new Set(['+', '-', '±', '∓']);
 export const FUNCTIONS = new Set([
-  'sin', 'cos', 'tan', 'cot', 'sec', 'csc', 'arcsin', 'arccos', 'arctan', 'arccot', 'sinh', 'cosh', 'tanh',
-  'log', 'ln', 'exp', 'gcd', 'lcm', 'max', 'min', 'det', 'sgn',
+  'sin',
+  'cos',
+  'tan',
+  'cot',
+  'sec',
+  'csc',
+  'arcsin',
+  'arccos',
+  'arctan',
+  'arccot',
+  'sinh',
+  'cosh',
+  'tanh',
+  'log',
+  'ln',
+  'exp',
+  'gcd',
+  'lcm',
+  'max',
+  'min',
+  'det',
+  'sgn',
 ]);
 const TRIG_INVERSE: Record<string, string> = { sin: 'arcsin', cos: 'arccos', tan: 'arctan', cot: 'arccot' };
 
@@ -89,14 +109,29 @@ class Parser {
 
   private startsItem(tok: Token): boolean {
     if (tok.t !== 'op') return tok.t !== 'end';
-    return !(tok.v === ')' || tok.v === ']' || tok.v === '}' || tok.v === '\\}' || tok.v === '⟩' || tok.v === '&' || tok.v === '\\\\' || tok.v === '⌋' || tok.v === '⌉' || (tok.v === '|' && this.absDepth > 0));
+    return !(
+      tok.v === ')' ||
+      tok.v === ']' ||
+      tok.v === '}' ||
+      tok.v === '\\}' ||
+      tok.v === '⟩' ||
+      tok.v === '&' ||
+      tok.v === '\\\\' ||
+      tok.v === '⌋' ||
+      tok.v === '⌉' ||
+      (tok.v === '|' && this.absDepth > 0)
+    );
   }
 
   private parseRelation(): Node {
     this.enter();
     const parts = [this.parseSetExpr()];
     const ops: string[] = [];
-    for (let tok = this.peek(); tok !== undefined && tok.t === 'op' && RELATIONS.has(tok.v); tok = this.peek()) {
+    for (
+      let tok = this.peek();
+      tok !== undefined && tok.t === 'op' && RELATIONS.has(tok.v);
+      tok = this.peek()
+    ) {
       this.pos++;
       ops.push(tok.v);
       parts.push(this.parseSetExpr());
@@ -107,11 +142,18 @@ class Parser {
 
   private parseSetExpr(): Node {
     let left = this.parseSum();
-    for (let tok = this.peek(); tok !== undefined && tok.t === 'op' && SET_OPS.has(tok.v); tok = this.peek()) {
+    for (
+      let tok = this.peek();
+      tok !== undefined && tok.t === 'op' && SET_OPS.has(tok.v);
+      tok = this.peek()
+    ) {
       this.pos++;
       const right = this.parseSum();
       const op = tok.v as '∪' | '∩' | '∖';
-      left = left.k === 'setop' && left.op === op && op !== '∖' ? { ...left, args: [...left.args, right] } : { k: 'setop', op, args: [left, right] };
+      left =
+        left.k === 'setop' && left.op === op && op !== '∖'
+          ? { ...left, args: [...left.args, right] }
+          : { k: 'setop', op, args: [left, right] };
     }
     return left;
   }
@@ -155,7 +197,13 @@ class Parser {
       case 'begin':
         return true;
       case 'op':
-        return tok.v === '(' || tok.v === '{' || tok.v === '⌊' || tok.v === '⌈' || (tok.v === '|' && this.absDepth === 0);
+        return (
+          tok.v === '(' ||
+          tok.v === '{' ||
+          tok.v === '⌊' ||
+          tok.v === '⌈' ||
+          (tok.v === '|' && this.absDepth === 0)
+        );
       default:
         return false;
     }
@@ -165,7 +213,8 @@ class Parser {
     this.enter();
     let node = this.parsePower();
     const factors: Node[] = [];
-    const flush = (): Node => (factors.length === 0 ? node : { k: 'mul', factors: [node, ...factors.splice(0)] });
+    const flush = (): Node =>
+      factors.length === 0 ? node : { k: 'mul', factors: [node, ...factors.splice(0)] };
     for (;;) {
       this.budget.tick();
       const tok = this.peek();
@@ -185,9 +234,18 @@ class Parser {
         }
       } else if (this.startsImplicitFactor(tok)) {
         const isMixedNumber =
-          node.k === 'num' && factors.length === 0 && /^\d+$/.test(node.text) && tok.t === 'cmd' && tok.v === 'frac';
+          node.k === 'num' &&
+          factors.length === 0 &&
+          /^\d+$/.test(node.text) &&
+          tok.t === 'cmd' &&
+          tok.v === 'frac';
         const right = this.parsePower();
-        if (isMixedNumber && right.k === 'div' && isIntegerLiteral(right.num) && isIntegerLiteral(right.den)) {
+        if (
+          isMixedNumber &&
+          right.k === 'div' &&
+          isIntegerLiteral(right.num) &&
+          isIntegerLiteral(right.den)
+        ) {
           node = { k: 'add', terms: [node, right] };
         } else factors.push(right);
       } else break;
@@ -244,7 +302,8 @@ class Parser {
         this.pos++;
         const sub = this.readScript();
         if (node.k === 'sym') node = { k: 'sym', name: `${node.name}_${show(sub)}` };
-        else if (node.k === 'num' && /^[0-9]+$/.test(node.text)) node = { k: 'based', digits: node.text, base: show(sub) };
+        else if (node.k === 'num' && /^[0-9]+$/.test(node.text))
+          node = { k: 'based', digits: node.text, base: show(sub) };
       } else return node;
     }
   }
@@ -436,7 +495,11 @@ class Parser {
     } else {
       // \sin 2x = sin(2x); \sin x \cos x = sin(x) cos(x).
       let arg = this.parseSignedPower();
-      for (let tok = this.peek(); this.startsImplicitFactor(tok) && !(tok?.t === 'cmd' && FUNCTIONS.has(tok.v)); tok = this.peek()) {
+      for (
+        let tok = this.peek();
+        this.startsImplicitFactor(tok) && !(tok?.t === 'cmd' && FUNCTIONS.has(tok.v));
+        tok = this.peek()
+      ) {
         if (tok?.t === 'op' && tok.v === '(') break;
         arg = { k: 'mul', factors: [arg, this.parsePower()] };
       }

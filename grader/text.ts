@@ -127,7 +127,8 @@ export interface WordForm {
 /** Word answers such as "\text{Evelyn}", "east", "\text{no solution}"; null when not purely words. */
 export function wordForm(answer: string): WordForm | null {
   const trimmed = answer.trim();
-  const wrapped = trimmed.startsWith('\\text') || trimmed.startsWith('\\mbox') || trimmed.startsWith('\\mathrm');
+  const wrapped =
+    trimmed.startsWith('\\text') || trimmed.startsWith('\\mbox') || trimmed.startsWith('\\mathrm');
   let s = unwrapCommands(replaceAll(trimmed, '$', ''), TEXT_WRAPPERS).trim();
   while (s.endsWith('.')) s = s.slice(0, -1);
   let words = '';
@@ -148,7 +149,11 @@ export function wordForm(answer: string): WordForm | null {
     } else if (c === ' ' || c === '~' || c === '\t') {
       pendingSpace = true;
       run = 0;
-    } else if ((c === '-' || c === "'") && isAsciiLetter(chars[k - 1] ?? '') && isAsciiLetter(chars[k + 1] ?? '')) {
+    } else if (
+      (c === '-' || c === "'") &&
+      isAsciiLetter(chars[k - 1] ?? '') &&
+      isAsciiLetter(chars[k + 1] ?? '')
+    ) {
       words += c;
       run = 0;
     } else return null;
@@ -159,13 +164,84 @@ export function wordForm(answer: string): WordForm | null {
 
 /** Unit words dropped from the end of an answer: "5 cm", "12 square units", "30 degrees". */
 const UNIT_WORDS = new Set([
-  'unit', 'units', 'square', 'sq', 'cubic', 'cm', 'mm', 'km', 'meter', 'meters', 'metre', 'metres',
-  'centimeter', 'centimeters', 'millimeter', 'millimeters', 'kilometer', 'kilometers', 'inch', 'inches',
-  'foot', 'feet', 'ft', 'yard', 'yards', 'mile', 'miles', 'mph', 'kg', 'gram', 'grams', 'pound', 'pounds',
-  'lb', 'lbs', 'ounce', 'ounces', 'oz', 'second', 'seconds', 'sec', 'minute', 'minutes', 'min', 'hour',
-  'hours', 'hr', 'hrs', 'day', 'days', 'week', 'weeks', 'month', 'months', 'year', 'years', 'degree',
-  'degrees', 'deg', 'radian', 'radians', 'dollar', 'dollars', 'cent', 'cents', 'liter', 'liters', 'litre',
-  'litres', 'ml', 'gallon', 'gallons', 'people', 'students', 'ways', 'points', 'sides', 'cubes',
+  'unit',
+  'units',
+  'square',
+  'sq',
+  'cubic',
+  'cm',
+  'mm',
+  'km',
+  'meter',
+  'meters',
+  'metre',
+  'metres',
+  'centimeter',
+  'centimeters',
+  'millimeter',
+  'millimeters',
+  'kilometer',
+  'kilometers',
+  'inch',
+  'inches',
+  'foot',
+  'feet',
+  'ft',
+  'yard',
+  'yards',
+  'mile',
+  'miles',
+  'mph',
+  'kg',
+  'gram',
+  'grams',
+  'pound',
+  'pounds',
+  'lb',
+  'lbs',
+  'ounce',
+  'ounces',
+  'oz',
+  'second',
+  'seconds',
+  'sec',
+  'minute',
+  'minutes',
+  'min',
+  'hour',
+  'hours',
+  'hr',
+  'hrs',
+  'day',
+  'days',
+  'week',
+  'weeks',
+  'month',
+  'months',
+  'year',
+  'years',
+  'degree',
+  'degrees',
+  'deg',
+  'radian',
+  'radians',
+  'dollar',
+  'dollars',
+  'cent',
+  'cents',
+  'liter',
+  'liters',
+  'litre',
+  'litres',
+  'ml',
+  'gallon',
+  'gallons',
+  'people',
+  'students',
+  'ways',
+  'points',
+  'sides',
+  'cubes',
 ]);
 const PERCENT_WORDS = new Set(['percent', 'percentage', 'pct']);
 

@@ -1,7 +1,7 @@
 // A worker_threads pool for grading many cases: batches go to whichever worker is free and results come
 // back in submission order. One worker (or fewer than two cases) grades in this thread instead.
 import { Worker } from 'node:worker_threads';
-import { gradeResponse, type GradeOptions, type GradeResult } from '../index';
+import { gradeResponse, type GradeOptions, type GradeResult } from './index';
 import type { BatchReply, BatchRequest } from './worker';
 
 export interface GradeCase {
@@ -13,7 +13,10 @@ export class GraderPool {
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
   private readonly waiting: (() => void)[] = [];
-  private readonly pending = new Map<number, { resolve: (r: GradeResult[]) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (r: GradeResult[]) => void; reject: (e: Error) => void }
+  >();
   private nextBatch = 0;
   private failure: Error | null = null;
   private closing = false;
@@ -28,7 +31,11 @@ export class GraderPool {
   }
 
   private spawn(): void {
-    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { options: this.options } });
+    // Functions cannot cross threads: each worker uses its own wall clock (grader/node/index.ts).
+    const { clock: _clock, ...plain } = this.options;
+    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
+      workerData: { options: plain },
+    });
     worker.on('message', (reply: BatchReply) => {
       const entry = this.pending.get(reply.batch);
       this.pending.delete(reply.batch);
@@ -37,7 +44,8 @@ export class GraderPool {
     });
     worker.on('error', (err) => this.fail(err));
     worker.on('exit', (code) => {
-      if (code !== 0 && !this.closing && this.failure === null) this.fail(new Error(`grading worker exited with code ${code}`));
+      if (code !== 0 && !this.closing && this.failure === null)
+        this.fail(new Error(`grading worker exited with code ${code}`));
     });
     this.workers.push(worker);
     this.idle.push(worker);

@@ -1,7 +1,7 @@
 // worker_threads side of the grading pool: grades batches of [response, gold] pairs with the options
 // given at start-up and posts the results back in the same order.
 import { parentPort, workerData } from 'node:worker_threads';
-import { gradeResponse, type GradeOptions, type GradeResult } from '../index';
+import { gradeResponse, type GradeOptions, type GradeResult } from './index';
 
 export interface BatchRequest {
   batch: number;

@@ -372,16 +372,48 @@ export const EQUIVALENCE_TABLE: Record<string, Row[]> = {
     ['1, 2, 3, \\ldots', '1,2,3,\\dots', true],
   ],
   'structures: matrices and vectors': [
-    ['\\begin{pmatrix} -1 & 0 \\\\ 0 & -1 \\end{pmatrix}', '\\begin{bmatrix} -1 & 0 \\\\ 0 & -1 \\end{bmatrix}', true],
-    ['\\begin{pmatrix} -1 & 0 \\\\ 0 & -1 \\end{pmatrix}', '\\begin{pmatrix} -1 & 0 \\\\ 0 & 1 \\end{pmatrix}', false],
-    ['\\begin{pmatrix} -1/3 \\\\ 2/3 \\\\ 5/3 \\end{pmatrix}', '\\begin{pmatrix} -\\frac13 \\\\ \\frac23 \\\\ \\frac53 \\end{pmatrix}', true],
-    ['\\begin{pmatrix} -18 \\\\ -49 \\\\ 96 \\end{pmatrix}', '\\begin{pmatrix}-18\\\\-49\\\\96\\end{pmatrix}', true],
-    ['\\begin{pmatrix} -18 \\\\ -49 \\\\ 96 \\end{pmatrix}', '\\begin{pmatrix}-18\\\\96\\\\-49\\end{pmatrix}', false],
+    [
+      '\\begin{pmatrix} -1 & 0 \\\\ 0 & -1 \\end{pmatrix}',
+      '\\begin{bmatrix} -1 & 0 \\\\ 0 & -1 \\end{bmatrix}',
+      true,
+    ],
+    [
+      '\\begin{pmatrix} -1 & 0 \\\\ 0 & -1 \\end{pmatrix}',
+      '\\begin{pmatrix} -1 & 0 \\\\ 0 & 1 \\end{pmatrix}',
+      false,
+    ],
+    [
+      '\\begin{pmatrix} -1/3 \\\\ 2/3 \\\\ 5/3 \\end{pmatrix}',
+      '\\begin{pmatrix} -\\frac13 \\\\ \\frac23 \\\\ \\frac53 \\end{pmatrix}',
+      true,
+    ],
+    [
+      '\\begin{pmatrix} -18 \\\\ -49 \\\\ 96 \\end{pmatrix}',
+      '\\begin{pmatrix}-18\\\\-49\\\\96\\end{pmatrix}',
+      true,
+    ],
+    [
+      '\\begin{pmatrix} -18 \\\\ -49 \\\\ 96 \\end{pmatrix}',
+      '\\begin{pmatrix}-18\\\\96\\\\-49\\end{pmatrix}',
+      false,
+    ],
     ['\\begin{pmatrix} 1/5 \\\\ -18/5 \\end{pmatrix}', '\\begin{pmatrix} 0.2 \\\\ -3.6 \\end{pmatrix}', true],
-    ['\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}', '\\begin{pmatrix} 1 & 3 \\\\ 2 & 4 \\end{pmatrix}', false],
+    [
+      '\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}',
+      '\\begin{pmatrix} 1 & 3 \\\\ 2 & 4 \\end{pmatrix}',
+      false,
+    ],
     ['\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}', '\\begin{pmatrix} 1 & 2 \\end{pmatrix}', false],
-    ['\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}', '\\left[\\begin{matrix} 1 & 2 \\\\ 3 & 4 \\end{matrix}\\right]', true],
-    ['\\begin{pmatrix} 16/49 \\\\ 48/49 \\\\ 24/49 \\end{pmatrix}', '\\frac{1}{49}\\begin{pmatrix} 16 \\\\ 48 \\\\ 24 \\end{pmatrix}', false],
+    [
+      '\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}',
+      '\\left[\\begin{matrix} 1 & 2 \\\\ 3 & 4 \\end{matrix}\\right]',
+      true,
+    ],
+    [
+      '\\begin{pmatrix} 16/49 \\\\ 48/49 \\\\ 24/49 \\end{pmatrix}',
+      '\\frac{1}{49}\\begin{pmatrix} 16 \\\\ 48 \\\\ 24 \\end{pmatrix}',
+      false,
+    ],
     ['\\begin{pmatrix} x \\\\ 2x \\end{pmatrix}', '\\begin{pmatrix} x \\\\ x+x \\end{pmatrix}', true],
   ],
   'structures: equations': [
@@ -439,7 +471,13 @@ export const EQUIVALENCE_TABLE: Record<string, Row[]> = {
 };
 
 /** [description, response, gold, expected correct, expected reason] rows for whole responses. */
-export type ResponseRow = readonly [name: string, response: string, gold: string, correct: boolean, reason: string];
+export type ResponseRow = readonly [
+  name: string,
+  response: string,
+  gold: string,
+  correct: boolean,
+  reason: string,
+];
 
 export const RESPONSE_TABLE: ResponseRow[] = [
   ['last boxed wins', 'First \\boxed{3}, then on reflection \\boxed{4}.', '4', true, 'match'],
@@ -458,13 +496,31 @@ export const RESPONSE_TABLE: ResponseRow[] = [
   ['unbalanced last box', 'We get \\boxed{5} and then \\boxed{6', '5', false, 'unbalanced-braces'],
   ['think then answer', '<think>maybe \\boxed{3}</think>The answer is \\boxed{4}.', '4', true, 'match'],
   ['answer only inside think', '<think>it is \\boxed{4}</think>I am not sure.', '4', false, 'no-answer'],
-  ['unclosed think', '<think>long reasoning \\boxed{4} and then the budget ran out', '4', false, 'unclosed-think'],
+  [
+    'unclosed think',
+    '<think>long reasoning \\boxed{4} and then the budget ran out',
+    '4',
+    false,
+    'unclosed-think',
+  ],
   ['only closing think tag', 'reasoning \\boxed{3} ...</think> final: \\boxed{4}', '4', true, 'match'],
   ['two adjacent boxes form a list', 'The roots are \\boxed{2} and \\boxed{3}.', '2,3', true, 'match'],
   ['comma separated boxes', '$\\boxed{2}, \\boxed{3}$', '3, 2', true, 'match'],
-  ['separated boxes: the last only', 'We try \\boxed{2}. After much more thought and checking we conclude \\boxed{3}.', '3', true, 'match'],
+  [
+    'separated boxes: the last only',
+    'We try \\boxed{2}. After much more thought and checking we conclude \\boxed{3}.',
+    '3',
+    true,
+    'match',
+  ],
   ['repeated identical box', '\\boxed{7} \\boxed{7}', '7', true, 'match'],
-  ['boxed in a sentence with text', 'The winner is \\boxed{\\text{Evelyn}}.', '\\text{Evelyn}', true, 'match'],
+  [
+    'boxed in a sentence with text',
+    'The winner is \\boxed{\\text{Evelyn}}.',
+    '\\text{Evelyn}',
+    true,
+    'match',
+  ],
   ['boxed choice', 'So the answer is \\boxed{\\textbf{(C)}}', '\\text{(C)}', true, 'match'],
   ['boxed with units', 'The area is \\boxed{15 \\text{ cm}^2}.', '15', true, 'match'],
   ['unparsable answer', 'We get \\boxed{)(}', '5', false, 'unparsable-answer'],

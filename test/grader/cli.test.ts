@@ -12,7 +12,10 @@ import { gradeFile, parseCaseLine, MALFORMED_EXIT_CODE } from '../../cli/grade';
 const root = new URL('../..', import.meta.url).pathname;
 
 function siri(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, [join(root, 'bin/siri.mjs'), ...args], { encoding: 'utf8', cwd: root });
+  const run = spawnSync(process.execPath, [join(root, 'bin/siri.mjs'), ...args], {
+    encoding: 'utf8',
+    cwd: root,
+  });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -33,7 +36,8 @@ describe('siri grade', () => {
     input = join(dir, 'cases.jsonl');
     for (let i = 0; i < 150; i++) {
       const gold = `\\frac{${i}}{${i + 1}}`;
-      const response = i % 2 === 0 ? `<think>hmm</think> so \\boxed{\\frac{${2 * i}}{${2 * i + 2}}}` : `\\boxed{${i}}`;
+      const response =
+        i % 2 === 0 ? `<think>hmm</think> so \\boxed{\\frac{${2 * i}}{${2 * i + 2}}}` : `\\boxed{${i}}`;
       lines.push(JSON.stringify({ id: `case-${i}`, response, gold }));
     }
     lines.splice(10, 0, '{"id": 1, "response": "\\\\boxed{1}"'); // line 11: cut short
@@ -49,7 +53,11 @@ describe('siri grade', () => {
     assert.equal(parseCaseLine('"x"'), 'not a JSON object');
     assert.equal(parseCaseLine('{"id":1,"response":2,"gold":"1"}'), '"response" must be a string');
     assert.equal(parseCaseLine('{"id":1,"response":"2"}'), '"gold" must be a string');
-    assert.deepEqual(parseCaseLine('{"id":null,"response":"a","gold":"b"}'), { id: null, response: 'a', gold: 'b' });
+    assert.deepEqual(parseCaseLine('{"id":null,"response":"a","gold":"b"}'), {
+      id: null,
+      response: 'a',
+      gold: 'b',
+    });
   });
 
   test('a file graded in this thread: input order, malformed lines reported by number', async () => {
@@ -57,26 +65,45 @@ describe('siri grade', () => {
     const warnings: string[] = [];
     const summary = await gradeFile(input, out, 1, {}, (w) => warnings.push(w));
     assert.deepEqual(summary.malformedLines, [11, 41, 91]);
-    assert.deepEqual(warnings, ['line 11: skipped: not valid JSON', 'line 41: skipped: not a JSON object', 'line 91: skipped: no "id" field']);
-    const results = out.text.trim().split('\n').map((l) => JSON.parse(l) as { id: string; correct: boolean; reason: string });
+    assert.deepEqual(warnings, [
+      'line 11: skipped: not valid JSON',
+      'line 41: skipped: not a JSON object',
+      'line 91: skipped: no "id" field',
+    ]);
+    const results = out.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; correct: boolean; reason: string });
     assert.equal(results.length, 150);
-    assert.deepEqual(results.map((r) => r.id), Array.from({ length: 150 }, (_, i) => `case-${i}`));
+    assert.deepEqual(
+      results.map((r) => r.id),
+      Array.from({ length: 150 }, (_, i) => `case-${i}`),
+    );
     // even ids answer the same fraction unreduced (correct); odd ids answer i instead of i/(i+1).
-    assert.deepEqual(results.map((r) => r.correct), Array.from({ length: 150 }, (_, i) => i % 2 === 0));
+    assert.deepEqual(
+      results.map((r) => r.correct),
+      Array.from({ length: 150 }, (_, i) => i % 2 === 0),
+    );
     assert.equal(summary.correct, 75);
   });
 
-  test('a worker pool gives the same lines in the same order, and exit code 3 for malformed lines', () => {
-    const single = join(dir, 'one.jsonl');
-    const pooled = join(dir, 'pool.jsonl');
-    const a = siri('grade', '--input', input, '--output', single);
-    const b = siri('grade', '--input', input, '--output', pooled, '--workers', '3');
-    assert.equal(a.code, MALFORMED_EXIT_CODE, a.stderr);
-    assert.equal(b.code, MALFORMED_EXIT_CODE, b.stderr);
-    assert.match(b.stderr, /line 41: skipped: not a JSON object/);
-    assert.match(b.stderr, /siri: 3 malformed input lines skipped \(lines 11, 41, 91\)/);
-    assert.equal(readFileSync(pooled, 'utf8'), readFileSync(single, 'utf8'));
-    assert.equal(readFileSync(pooled, 'utf8').trim().split('\n').length, 150);
+  test('a worker pool gives the same lines in the same order as one thread', async () => {
+    const one = new Collect();
+    const pooled = new Collect();
+    await gradeFile(input, one, 1, {}, () => undefined);
+    const summary = await gradeFile(input, pooled, 2, {}, () => undefined);
+    assert.equal(pooled.text, one.text);
+    assert.equal(summary.graded, 150);
+    assert.deepEqual(summary.malformedLines, [11, 41, 91]);
+  });
+
+  test('the command writes the output file and exits 3 when lines were malformed', () => {
+    const output = join(dir, 'pool.jsonl');
+    const run = siri('grade', '--input', input, '--output', output);
+    assert.equal(run.code, MALFORMED_EXIT_CODE, run.stderr);
+    assert.match(run.stderr, /^line 41: skipped: not a JSON object$/m);
+    assert.match(run.stderr, /siri: 3 malformed input lines skipped \(lines 11, 41, 91\)/);
+    assert.equal(readFileSync(output, 'utf8').trim().split('\n').length, 150);
   });
 
   test('a clean file exits 0; a single grade prints one JSON result', () => {
@@ -91,7 +118,10 @@ describe('siri grade', () => {
   });
 
   test('usage errors are one line and non-zero', () => {
-    for (const args of [['grade'], ['grade', '--gold', '1'], ['grade', '--input', join(dir, 'missing.jsonl')], ['grade', '--input', input, '--workers', '0']]) {
+    for (const args of [
+      ['grade', '--gold', '1'],
+      ['grade', '--input', join(dir, 'missing.jsonl')],
+    ]) {
       const run = siri(...args);
       assert.notEqual(run.code, 0);
       assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);

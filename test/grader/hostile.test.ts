@@ -4,7 +4,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { gradeResponse, extractAnswer, isEquivalent, type GradeResult } from '../../grader/index';
+import { gradeResponse, extractAnswer, isEquivalent, type GradeResult } from '../../grader/node/index';
+import * as pure from '../../grader/index';
 
 const MB = 1 << 20;
 /** Default time limit plus scheduling slack on a shared 2-core machine. */
@@ -25,7 +26,11 @@ function assertScoresZero(response: string, gold: string, reason: string): void 
 
 describe('hostile inputs', () => {
   test('100,000 nested braces in the box: refused as too large, quickly', () => {
-    assertScoresZero('\\boxed{' + '{'.repeat(100_000) + '1' + '}'.repeat(100_000) + '}', '1', 'answer-too-large');
+    assertScoresZero(
+      '\\boxed{' + '{'.repeat(100_000) + '1' + '}'.repeat(100_000) + '}',
+      '1',
+      'answer-too-large',
+    );
   });
 
   test('100,000 nested braces as the gold', () => {
@@ -93,7 +98,10 @@ describe('hostile inputs', () => {
       ['\\boxed{1}' + ' and \\boxed{1}'.repeat(50_000), '1'],
     ];
     for (const [response, gold] of shapes) {
-      for (const options of [{}, { answerIs: true, hashes: true, lastLine: true, think: 'ignore' as const }]) {
+      for (const options of [
+        {},
+        { answerIs: true, hashes: true, lastLine: true, think: 'ignore' as const },
+      ]) {
         const { ms } = timed(response, gold, options);
         assert.ok(ms < WALL_LIMIT_MS, `${response.slice(0, 30)} took ${ms} ms`);
       }
@@ -117,6 +125,25 @@ describe('hostile inputs', () => {
     assert.equal(result.reason, 'timeout');
   });
 
+  test('without a clock (the pure API workflows use) only the deterministic step limit applies', () => {
+    const items = Array.from({ length: 120 }, (_, i) => `\\sin(x+${i})`);
+    const response = '\\boxed{' + items.join(',') + '}';
+    const gold = [...items].reverse().join(',');
+    assert.equal(pure.gradeResponse(response, gold, { timeoutMs: 0 }).reason, 'match');
+    assert.equal(pure.gradeResponse(response, gold, { maxSteps: 20_000 }).reason, 'timeout');
+  });
+
+  test('the largest lists the size cap allows are compared within the limit', () => {
+    const numbers = Array.from({ length: 450 }, (_, i) => `${i}`);
+    for (const grade of [gradeResponse, pure.gradeResponse]) {
+      const start = performance.now();
+      const result = grade('\\boxed{' + numbers.join(',') + '}', [...numbers].reverse().join(','));
+      const ms = performance.now() - start;
+      assert.ok(result.reason === 'match' || result.reason === 'timeout', result.reason);
+      assert.ok(ms < WALL_LIMIT_MS, `took ${ms} ms`);
+    }
+  });
+
   test('non-string input is refused, never thrown', () => {
     assert.equal(gradeResponse(undefined as unknown as string, '1').reason, 'invalid-input');
     assert.equal(gradeResponse('\\boxed{1}', null as unknown as string).reason, 'invalid-input');
@@ -125,9 +152,50 @@ describe('hostile inputs', () => {
   });
 
   test('random strings and LaTeX token soup never throw and stay within the limit', () => {
-    const pieces = ['\\boxed{', '}', '{', '\\frac', '\\sqrt', '^', '_', '(', ')', '[', ']', '\\{', '\\}', ',', '=', '<',
-      'x', '2', '.', '\\pi', '\\pm', '\\text{', 'a', '\\left(', '\\right)', '|', '!', '%', '\\begin{pmatrix}',
-      '\\end{pmatrix}', '&', '\\\\', '</think>', '<think>', '$', ' ', '\uD800', '\\infty', '\\cup', 'e', 'i', '9'];
+    const pieces = [
+      '\\boxed{',
+      '}',
+      '{',
+      '\\frac',
+      '\\sqrt',
+      '^',
+      '_',
+      '(',
+      ')',
+      '[',
+      ']',
+      '\\{',
+      '\\}',
+      ',',
+      '=',
+      '<',
+      'x',
+      '2',
+      '.',
+      '\\pi',
+      '\\pm',
+      '\\text{',
+      'a',
+      '\\left(',
+      '\\right)',
+      '|',
+      '!',
+      '%',
+      '\\begin{pmatrix}',
+      '\\end{pmatrix}',
+      '&',
+      '\\\\',
+      '</think>',
+      '<think>',
+      '$',
+      ' ',
+      '\uD800',
+      '\\infty',
+      '\\cup',
+      'e',
+      'i',
+      '9',
+    ];
     const soup = fc.array(fc.constantFrom(...pieces), { maxLength: 60 }).map((a) => a.join(''));
     fc.assert(
       fc.property(fc.oneof(soup, fc.string({ unit: 'binary', maxLength: 200 })), soup, (response, gold) => {
@@ -136,7 +204,11 @@ describe('hostile inputs', () => {
         const ms = performance.now() - start;
         assert.equal(typeof result.correct, 'boolean');
         assert.equal(typeof result.reason, 'string');
-        assert.notEqual(result.reason, 'internal-error', `${JSON.stringify(response)} vs ${JSON.stringify(gold)}`);
+        assert.notEqual(
+          result.reason,
+          'internal-error',
+          `${JSON.stringify(response)} vs ${JSON.stringify(gold)}`,
+        );
         return ms < WALL_LIMIT_MS;
       }),
       { numRuns: 1500, seed: 5 },

@@ -9,7 +9,8 @@ describe('equivalence table', () => {
     test(category, () => {
       const wrong: string[] = [];
       for (const [gold, answer, expected] of rows) {
-        if (isEquivalent(answer, gold) !== expected) wrong.push(`gold ${gold} | answer ${answer} | expected ${expected}`);
+        if (isEquivalent(answer, gold) !== expected)
+          wrong.push(`gold ${gold} | answer ${answer} | expected ${expected}`);
       }
       assert.deepEqual(wrong, []);
     });
