@@ -7,3 +7,4 @@ export { reward } from './reward';
 export { update } from './update';
 export { evaluate } from './evaluate';
 export { recordStep, recordWarning } from './record-step';
+export { planEval, evalShard, aggregateEvalShards } from './eval-job';

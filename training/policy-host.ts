@@ -27,9 +27,12 @@ export async function policyAt(
   runId: string,
   checkpoint: CheckpointRef,
   device: 'cpu' | 'cuda',
+  options: { plainModelDir?: boolean } = {},
 ): Promise<Policy> {
   if (held && held.runId === runId && held.checkpointSha === checkpoint.sha256) return held.policy;
-  await verifyCheckpointRef(checkpoint);
+  // A run's checkpoints are pinned by their manifest hash; a plain Hugging Face directory (siri eval of a
+  // downloaded model) has no manifest, and Policy.load checks what it can.
+  if (!options.plainModelDir) await verifyCheckpointRef(checkpoint);
   releasePolicy();
   const policy = await Policy.load(checkpoint.path, { device });
   held = { runId, checkpointSha: checkpoint.sha256, policy };

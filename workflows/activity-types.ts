@@ -147,3 +147,36 @@ export interface RecordWarningInput {
   step: number;
   message: string;
 }
+
+/** A `siri eval` job: one model, several problem sets, k samples per problem. */
+export interface EvalJobInput {
+  outDir: string;
+  modelDir: string;
+  dataFiles: string[];
+  problemField: string;
+  answerField: string;
+  samples: number;
+  temperature: number;
+  topP: number;
+  maxTokens: number;
+  template: 'r1' | 'qwen' | 'plain';
+  seed: number;
+  /** Problems per shard (one activity). */
+  shardSize: number;
+  device: 'cpu' | 'cuda';
+  label: string | null;
+}
+
+export interface EvalShardInput {
+  job: EvalJobInput;
+  /** Index of the problem set in job.dataFiles. */
+  dataset: number;
+  from: number;
+  to: number;
+}
+
+export interface EvalPlan {
+  shards: EvalShardInput[];
+  problems: number[];
+  skipped: number[];
+}

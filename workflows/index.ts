@@ -1,3 +1,4 @@
 // Every workflow the siri worker hosts; the worker bundles this file (no Node APIs below this point).
 export { healthCheck } from './health';
 export { siriTraining } from './training';
+export { siriEval } from './evaluation';

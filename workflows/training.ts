@@ -159,8 +159,8 @@ export async function siriTraining(trainingInput: TrainingInput): Promise<Traini
     activity = 'evaluating the base model';
     await host.run(
       'evaluate',
-      { runId, runDir, checkpoint: state.checkpoint, step: -1, name: 'Base' },
-      'evaluate Base',
+      { runId, runDir, checkpoint: state.checkpoint, step: -1, name: 'base' },
+      'evaluate the base model',
     );
     state.baseEvaluated = true;
   }
