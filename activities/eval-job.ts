@@ -59,7 +59,7 @@ export async function planEval(job: EvalJobInput): Promise<EvalPlan> {
 /** The model as a checkpoint ref for the worker's policy cache (a plain HF dir gets a content key). */
 function modelRef(modelDir: string): { ref: Parameters<typeof policyAt>[1]; plain: boolean } {
   if (existsSync(join(modelDir, MANIFEST_FILE))) return { ref: checkpointRef(modelDir, 0), plain: false };
-  const key = sha256Bytes(readFileSync(join(modelDir, 'config.json')) + modelDir);
+  const key = sha256Bytes(readFileSync(join(modelDir, 'config.json'), 'utf8') + modelDir);
   return { ref: { path: modelDir, sha256: key, bytes: 0, step: 0 }, plain: true };
 }
 

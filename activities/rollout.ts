@@ -80,6 +80,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
         stopTokenIds: tokenizer.stopTokenIds,
         onProgress: throttledHeartbeat(
           (p: { current: number; total: number; active?: number; phase: string }) => {
+            maybeCrash('rollout', input.step);
             generated = p.current;
             return {
               step: input.step,
