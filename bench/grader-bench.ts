@@ -37,6 +37,36 @@ export function timeOurs(pairs: ReturnType<typeof buildPairs>): OurTiming {
   };
 }
 
+/** The hostile inputs of the issue and the costliest comparisons we found, each graded once (warm). */
+export function hostileCases(): [name: string, response: string, gold: string][] {
+  const MB = 1 << 20;
+  const numbers = Array.from({ length: 450 }, (_, i) => `${i}`);
+  const sines = Array.from({ length: 120 }, (_, i) => `\\sin(x+${i})`);
+  return [
+    ['100,000 nested braces', '\\boxed{' + '{'.repeat(100_000) + '1' + '}'.repeat(100_000) + '}', '1'],
+    ['900 nested braces (depth limit)', '\\boxed{' + '{'.repeat(900) + '1' + '}'.repeat(900) + '}', '1'],
+    ['9^{9^{9^{9}}}', '\\boxed{9^{9^{9^{9}}}}', '9^{9^{9^{9}}}+1'],
+    ['1 MB response, box at the end', 'x'.repeat(MB) + '\\boxed{42}', '42'],
+    ['1 MB of \\boxed{', '\\boxed{'.repeat(MB / 7), '1'],
+    ['1 MB of look-alike commands', '\\boxedx\\fboxy'.repeat(MB / 13) + '\\boxed{1}', '1'],
+    ['lone surrogate', '\\boxed{\uD800}', '1'],
+    ['ReDoS shape: 1,000 repeated', '\\boxed{' + '1,000'.repeat(390) + '}', '1'],
+    ['ReDoS shape: |x repeated', '\\boxed{' + '|x'.repeat(900) + '}', '1'],
+    ['450-item list, reversed', '\\boxed{' + numbers.join(',') + '}', [...numbers].reverse().join(',')],
+    ['120 sines, reversed', '\\boxed{' + sines.join(',') + '}', [...sines].reverse().join(',')],
+    ['1000!', '\\boxed{1000!}', '1000!+1'],
+  ];
+}
+
+function timeHostile(): { name: string; reason: string; ms: number }[] {
+  return hostileCases().map(([name, response, gold]) => {
+    gradeResponse(response, gold);
+    const start = performance.now();
+    const result = gradeResponse(response, gold);
+    return { name, reason: result.reason, ms: Number((performance.now() - start).toFixed(2)) };
+  });
+}
+
 function main(): void {
   const pairs = buildPairs();
   const ours = timeOurs(pairs);
@@ -71,6 +101,7 @@ function main(): void {
       correct: mvCorrect,
     },
     ratio: Number((oursRate / mvRate).toFixed(1)),
+    hostile: timeHostile(),
     note: 'single process each, grading time only (parsing + comparison), after a 20-pair warm-up; same pairs',
   };
   const out = join(REPO_ROOT, 'bench', 'results');

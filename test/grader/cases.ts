@@ -526,3 +526,68 @@ export const RESPONSE_TABLE: ResponseRow[] = [
   ['unparsable answer', 'We get \\boxed{)(}', '5', false, 'unparsable-answer'],
   ['boxed command lookalike', 'see \\boxedanswer{5}', '5', false, 'no-answer'],
 ];
+
+/** [description, response, gold, options, expected correct, expected extracted] for the optional conventions. */
+export type OptionRow = readonly [
+  name: string,
+  response: string,
+  gold: string,
+  options: Record<string, unknown>,
+  correct: boolean,
+  extracted: string | null,
+];
+
+export const OPTION_TABLE: OptionRow[] = [
+  ['answer-is off by default', 'The final answer is $42$.', '42', {}, false, null],
+  [
+    'answer-is with dollars',
+    'The final answer is $42$. I hope it is correct.',
+    '42',
+    { answerIs: true },
+    true,
+    '42',
+  ],
+  [
+    'answer-is with escaped dollar',
+    'The final answer is $\\$32,\\!348$.',
+    '32348',
+    { answerIs: true },
+    true,
+    '\\$32,\\!348',
+  ],
+  ['answer colon, bold', '**Answer:** 7', '7', { answerIs: true }, true, '7'],
+  [
+    'answer-is spanning lines',
+    'The answer is $$\n\\frac{1}{2}\n$$',
+    '0.5',
+    { answerIs: true },
+    true,
+    '\\frac{1}{2}',
+  ],
+  [
+    'boxed still wins over answer-is',
+    'The answer is 3. Actually \\boxed{4}',
+    '4',
+    { answerIs: true },
+    true,
+    '4',
+  ],
+  ['hashes (GSM8K)', 'so 3 + 4 = 7\n#### 7', '7', { hashes: true }, true, '7'],
+  ['last line', 'Work...\nWe get 12.\n\n  $12$  ', '12', { lastLine: true }, true, '12'],
+  [
+    'think ignore finds a box inside think',
+    '<think>it is \\boxed{4}</think>I am not sure.',
+    '4',
+    { think: 'ignore' },
+    true,
+    '4',
+  ],
+  [
+    'think ignore with an unclosed think',
+    '<think>long reasoning \\boxed{4}',
+    '4',
+    { think: 'ignore' },
+    true,
+    '4',
+  ],
+];

@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gradeResponse, isEquivalent } from '../../grader/index';
-import { EQUIVALENCE_TABLE, RESPONSE_TABLE } from './cases';
+import { EQUIVALENCE_TABLE, OPTION_TABLE, RESPONSE_TABLE } from './cases';
 
 describe('equivalence table', () => {
   for (const [category, rows] of Object.entries(EQUIVALENCE_TABLE)) {
@@ -30,6 +30,16 @@ describe('whole responses', () => {
     test(name, () => {
       const result = gradeResponse(response, gold);
       assert.equal(result.reason, reason, JSON.stringify(result));
+      assert.equal(result.correct, correct);
+    });
+  }
+});
+
+describe('optional extraction conventions', () => {
+  for (const [name, response, gold, options, correct, extracted] of OPTION_TABLE) {
+    test(name, () => {
+      const result = gradeResponse(response, gold, options);
+      assert.equal(result.extracted, extracted, JSON.stringify(result));
       assert.equal(result.correct, correct);
     });
   }
