@@ -313,7 +313,12 @@ function eqRelations(g: Node, p: Node, budget: Budget, depth: number): boolean {
     return asSet !== null && eq(asSet, p, budget, depth);
   }
   if (p.k === 'rel' && g.k !== 'rel') {
-    if (isEquationChain(p)) return eq(g, last(p), budget, depth);
+    if (isEquationChain(p)) {
+      if (eq(g, last(p), budget, depth)) return true;
+      // "\frac{\sqrt3}{2} \approx 0.866": the value before the first ≈ is the exact answer.
+      const approx = p.ops.indexOf('≈');
+      return approx >= 0 && eq(g, p.parts[approx]!, budget, depth);
+    }
     const asSet = isSetLike(g) ? relationAsSet(p) : null;
     return asSet !== null && eq(g, asSet, budget, depth);
   }

@@ -514,12 +514,34 @@ function emitWrapped(
     push({ t: 'op', v: '%' });
     return;
   }
+  // A quantity with its unit inside the text (\text{5 apples}): the number, then the unit as text.
+  const unitAt = quantityWithUnit(trimmed);
+  if (unitAt > 0) {
+    for (const tok of tokenize(trimmed.slice(0, unitAt), budget, nesting + 1)) out.push(tok);
+    push({ t: 'text', v: trimmed.slice(unitAt).trim() });
+    return;
+  }
   // Math inside text (\text{$x$}, \text{5}) is read as math; words stay a text token.
   if (!isWord && /[0-9$\\=+^]/.test(trimmed) && trimmed.length < 200) {
     for (const tok of tokenize(content, budget, nesting + 1)) out.push(tok);
     return;
   }
   push({ t: 'text', v: trimmed });
+}
+
+/** Index where the words start in "5 apples" / "12.5 cm" / "-3 units", or -1 when the text is not that. */
+function quantityWithUnit(text: string): number {
+  let i = 0;
+  if (text[i] === '-') i++;
+  const digitsStart = i;
+  while (i < text.length && (isDigit(text[i]) || text[i] === '.' || text[i] === ',')) i++;
+  if (i === digitsStart || !isSpace(text[i])) return -1;
+  const wordsStart = i;
+  for (; i < text.length; i++) {
+    const c = text[i];
+    if (!isLetter(c) && !isSpace(c) && c !== '.') return -1;
+  }
+  return wordsStart;
 }
 
 const OPENERS = new Set(['(', '[', '{', '\\{', '⟨', '⌊', '⌈']);

@@ -66,6 +66,9 @@ export const EQUIVALENCE_TABLE: Record<string, Row[]> = {
     ['7', '7 \\textbf{ feet}', true],
     ['7', '8 feet', false],
     ['\\text{5}', '5', true],
+    ['5', '\\text{5 apples}', true],
+    ['12.5', '\\text{12.5 cm}', true],
+    ['5', '\\text{6 apples}', false],
     ['3', '\\mathrm{3}', true],
     ['x^2', '\\mathrm{x}^2', true],
   ],
@@ -84,6 +87,8 @@ export const EQUIVALENCE_TABLE: Record<string, Row[]> = {
     ['10', 'n = 10.', true],
     ['\\frac{3}{2}', 'a = \\frac{6}{4}', true],
     ['2', 'x = 1 + 1 = 2', true],
+    ['\\frac{\\sqrt{3}}{2}', '\\frac{\\sqrt{3}}{2} \\approx 0.866', true],
+    ['\\frac{\\sqrt{3}}{2}', '\\frac{\\sqrt{2}}{2} \\approx 0.707', false],
   ],
   'normalisation: thousands separators': [
     ['10,\\!080', '10080', true],
