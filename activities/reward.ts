@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
-import { gradeResponse } from '../grader';
+import { gradeResponse } from '../grader/node';
 import { addRolloutBatch, grpoAdvantages, startDynamicSampling } from '../siri/advantages';
 import { keywordRatesByCorrectness, lengthStatsByCorrectness, truncationRate } from '../siri/metrics';
 import { lengthCappedReward, type SampleReward } from '../siri/reward';

@@ -1,7 +1,7 @@
 // Evaluation of one checkpoint on problem sets: k samples per problem at the eval temperature, graded,
 // aggregated per dataset (pass@1, pass@k, lengths, truncation, keywords, entropy). Shared by the
 // training workflow's `evaluate` activity and `siri eval`.
-import { gradeResponse } from '../grader';
+import { gradeResponse } from '../grader/node';
 import { aggregateDataset, summarizeEval, type SampleRecord, type StoredSample } from '../eval/results';
 import type { ProblemSet } from '../eval/datasets';
 import { renderPrompt, type TemplateName } from '../eval/templates';
