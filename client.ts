@@ -8,6 +8,7 @@ import { registerDemoCommand } from './cli/demo';
 import { registerTrainCommand } from './cli/train';
 import { registerRunCommands } from './cli/runs';
 import { registerEvalCommand } from './cli/eval';
+import { registerExperimentCommand } from './cli/experiment';
 import { registerScheduleCommand } from './cli/schedule';
 import { registerReportCommand } from './cli/report';
 import { registerGradeCommand } from './cli/grade';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerTrainCommand(program);
   registerRunCommands(program);
   registerEvalCommand(program);
+  registerExperimentCommand(program);
   registerScheduleCommand(program);
   registerReportCommand(program);
   registerGradeCommand(program);

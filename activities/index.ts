@@ -8,3 +8,4 @@ export { update } from './update';
 export { evaluate } from './evaluate';
 export { recordStep, recordWarning } from './record-step';
 export { planEval, evalShard, aggregateEvalShards } from './eval-job';
+export { buildExperimentReport } from './report';

@@ -1,48 +1,122 @@
-// `siri demo` (what `npm run demo` runs). Until the toy training run exists, it starts the embedded
-// Temporal server and a worker, proves the path end to end with the healthCheck workflow (a real
-// activity on the real native engine), and says plainly what it is waiting for. It does not train.
+// `siri demo` (what `npm run demo` runs): the main job on the embedded default. It starts the embedded
+// Temporal server (or uses the one already answering on --port) and a worker, trains SIRI (cosine) on
+// the toy world from the committed base checkpoint with live progress and the Web UI link, evaluates base
+// vs SIRI-low (Iter3-Compressed) vs SIRI-high (Iter3-Expanded), prints the table and writes the report.
+// A second demo while one runs follows it; after one finished it shows its results (--fresh trains anew).
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Client, Connection } from '@temporalio/client';
-import { startDevServer } from './dev-server';
-import { createSiriWorker } from '../worker';
-import { parsePort } from './options';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { presetConfig } from '../siri/config';
+import { describeSchedule } from '../siri/schedule';
 import { SHARED_TASK_QUEUE } from '../workflows/constants';
+import { SiriKind, SiriRunId, SiriScheduler } from '../workflows/search-attributes';
+import type { TrainingInput } from '../workflows/training';
+import { withEmbeddedTemporal } from './embedded';
+import { CliError } from './errors';
+import { followRun } from './follow';
+import { parsePort } from './options';
+import { formatTable, runEvaluations } from './summary-table';
+import { checkPaths, configSummary } from './train';
+import { trainingWorkflowId, webUiLink } from './temporal-client';
+
+const DEMO_RUN = 'demo';
 
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('start the embedded server and a worker and run the default demo')
-    .option('--port <port>', 'gRPC port for the embedded server', '7233')
+    .description('train SIRI on the toy world end to end (server, worker, run, evaluation, report)')
+    .option('--port <port>', 'gRPC port of the embedded server', '7233')
     .option('--ui-port <port>', 'Web UI port', '8233')
-    .option('--db <file>', 'SQLite file', '.siri/temporal.db')
-    .action(async (opts: { port: string; uiPort: string; db: string }) => {
-      const server = await startDevServer({
+    .option('--db <file>', 'SQLite file of the embedded server', '.siri/temporal.db')
+    .option('--runs <dir>', 'where the demo run is written', 'runs')
+    .option('--fresh', 'train again even if a finished demo run exists (the old one is renamed)')
+    .action(async (opts: { port: string; uiPort: string; db: string; runs: string; fresh?: boolean }) => {
+      const embedded = {
         port: parsePort('--port', opts.port),
         uiPort: parsePort('--ui-port', opts.uiPort),
-        dbFile: opts.db,
+        db: opts.db,
+      };
+      await withEmbeddedTemporal(embedded, async ({ address, client, startWorker }) => {
+        const workflowId = trainingWorkflowId(DEMO_RUN);
+        const status = await client.workflow
+          .getHandle(workflowId)
+          .describe()
+          .then((d) => d.status.name)
+          .catch((err: unknown) => {
+            if (err instanceof WorkflowNotFoundError) return null;
+            throw err;
+          });
+        const runsDir = resolve(opts.runs);
+        const runDir = join(runsDir, DEMO_RUN);
+        if (status === 'RUNNING') {
+          console.log(`a demo run is already in progress: following it (Ctrl-C detaches; the run goes on)`);
+          console.log(`Web UI: ${webUiLink(address, 'default', workflowId)}`);
+          await followRun(client, workflowId);
+        } else if (status === 'COMPLETED' && existsSync(join(runDir, 'state.json')) && !opts.fresh) {
+          console.log(
+            `found a finished demo run in ${runDir}; showing its results (use --fresh to train again)`,
+          );
+        } else {
+          if (existsSync(runDir)) {
+            const { renameSync } = await import('node:fs');
+            const aside = `${runDir}.old-${Date.now()}`;
+            renameSync(runDir, aside);
+            console.log(`moved the previous demo run aside to ${aside}`);
+          }
+          const base = presetConfig('toy');
+          const config = checkPaths({
+            ...base,
+            modelDir: resolve(base.modelDir),
+            runDir: runsDir,
+            trainData: { ...base.trainData, files: base.trainData.files.map((f) => resolve(f)) },
+            eval: { ...base.eval, dataFiles: base.eval.dataFiles.map((f) => resolve(f)) },
+          });
+          await startWorker();
+          const input: TrainingInput = { runId: DEMO_RUN, runDir, config };
+          await client.workflow.start('siriTraining', {
+            taskQueue: SHARED_TASK_QUEUE,
+            workflowId,
+            args: [input],
+            memo: { runDir, config: configSummary(config) },
+            typedSearchAttributes: [
+              { key: SiriRunId, value: DEMO_RUN },
+              { key: SiriScheduler, value: config.schedule.kind },
+              { key: SiriKind, value: 'train' },
+            ],
+          });
+          console.log(
+            `training SIRI on the toy world: ${describeSchedule(config.schedule)}, ${config.totalSteps} steps`,
+          );
+          console.log(`Web UI: ${webUiLink(address, 'default', workflowId)}`);
+          const result = await followRun(client, workflowId);
+          if (!result) return;
+        }
+        await showResults(runDir);
       });
-      console.log(`Temporal server up at ${server.address}; Web UI: ${server.uiUrl}`);
-      const worker = await createSiriWorker({ address: server.address });
-      const running = worker.run();
-      try {
-        const connection = await Connection.connect({ address: server.address });
-        const client = new Client({ connection });
-        const report = await client.workflow.execute('healthCheck', {
-          taskQueue: SHARED_TASK_QUEUE,
-          workflowId: `siri-demo-health-${Date.now()}`,
-        });
-        console.log(
-          'End-to-end check passed (workflow → activity → native engine):',
-          JSON.stringify(report.engine),
-        );
-        console.log(
-          'Waiting for: the toy SIRI training run (issue 8) — no training is performed by this demo yet.',
-        );
-        await connection.close();
-      } finally {
-        worker.shutdown();
-        await running;
-        await server.stop();
-      }
     });
+}
+
+async function showResults(runDir: string): Promise<void> {
+  if (!existsSync(join(runDir, 'metrics.jsonl'))) throw new CliError(`no metrics in ${runDir}`);
+  const { base, rows } = runEvaluations(runDir);
+  const picked = rows.filter((r) => /Iter\d+-(Compressed|Expanded)/.test(r.label));
+  const last = (suffix: string): typeof rows => picked.filter((r) => r.label.endsWith(suffix)).slice(-1);
+  const relabel = (label: string) => (r: (typeof rows)[number]) => ({ ...r, label: `${label} (${r.label})` });
+  const table = [
+    ...last('Compressed').map(relabel('SIRI-low')),
+    ...last('Expanded').map(relabel('SIRI-high')),
+  ];
+  console.log(
+    '\nBase vs SIRI-low vs SIRI-high on the held-out toy problems (ΔAcc, CR, ratio as in the paper):',
+  );
+  console.log(formatTable(base, table));
+  console.log('\nEvery checkpoint evaluated:');
+  console.log(formatTable(base, picked));
+  const { buildReport } = await import('../report/build');
+  const report = await buildReport([runDir], {
+    out: join(runDir, 'report'),
+    title: 'siri demo: SIRI (cosine) on the toy world',
+  });
+  console.log(`\nreport with figures: ${report.html.path}`);
 }

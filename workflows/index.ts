@@ -2,3 +2,4 @@
 export { healthCheck } from './health';
 export { siriTraining } from './training';
 export { siriEval } from './evaluation';
+export { siriExperiment } from './experiment';

@@ -42,10 +42,13 @@ import type { CheckpointRef, EvalSummary, StepMetrics } from './types';
 export interface TrainingOptions extends HostTimeouts {
   /** Continue-as-new after this many steps in one execution (history stays bounded). */
   stepsPerExecution: number;
+  /** Evaluate the base model before step 0 (an experiment does it once, not per method). */
+  evaluateBase: boolean;
 }
 
 export const DEFAULT_TRAINING_OPTIONS: TrainingOptions = {
   stepsPerExecution: 100,
+  evaluateBase: true,
   heartbeatTimeoutMs: 120_000,
   hostStartTimeoutMs: 300_000,
   maxAttempts: 5,
@@ -155,7 +158,7 @@ export async function siriTraining(trainingInput: TrainingInput): Promise<Traini
     await shared.recordWarning({ runDir, step, message });
   };
 
-  if (!state.baseEvaluated) {
+  if (!state.baseEvaluated && options.evaluateBase) {
     activity = 'evaluating the base model';
     await host.run(
       'evaluate',
