@@ -97,7 +97,7 @@ struct TrainOptions {
   double beta1 = 0.9;
   double beta2 = 0.999;
   double eps = 1e-8;
-  double weight_decay = 0.0;
+  double weight_decay = 0.01;  // torch.optim.AdamW default
   double grad_clip = 1.0;  // <= 0: no clipping
   int64_t micro_batch_tokens = 8192;
   ProgressFn progress;

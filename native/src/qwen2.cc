@@ -13,6 +13,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "fused_ops.h"
 #include "safetensors.h"
 
 namespace siri {
@@ -346,11 +347,14 @@ void Qwen2Model::EnsureRope(int64_t n) {
 }
 
 at::Tensor Qwen2Model::RmsNorm(const at::Tensor& x, const at::Tensor& weight) const {
-  return at::rms_norm(x, {config_.hidden_size}, weight, config_.rms_norm_eps);
+  return FusedRmsNorm(x, weight, config_.rms_norm_eps);
 }
+
+at::Tensor Qwen2Model::FinalNorm(const at::Tensor& x) const { return RmsNorm(x, final_norm_); }
 
 // RoPE on x [..., hd] with cos/sin broadcastable to [..., hd/2] (transformers' rotate_half convention):
 //   out = [x1*cos - x2*sin, x2*cos + x1*sin],  x1 = x[..., :hd/2], x2 = x[..., hd/2:]
+// (Prefill/decode: per-row positions; the training path uses FusedQkvRope.)
 static at::Tensor ApplyRope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
   const int64_t half = x.size(-1) / 2;
   const at::Tensor x1 = x.narrow(-1, 0, half);
@@ -358,33 +362,33 @@ static at::Tensor ApplyRope(const at::Tensor& x, const at::Tensor& cos, const at
   return at::cat({x1 * cos - x2 * sin, x2 * cos + x1 * sin}, -1);
 }
 
-at::Tensor Qwen2Model::Mlp(const Qwen2Layer& layer, const at::Tensor& x) const {
-  // SwiGLU: down(silu(gate(x)) * up(x))
-  return at::linear(at::silu(at::linear(x, layer.gate_w)) * at::linear(x, layer.up_w), layer.down_w);
-}
-
-at::Tensor Qwen2Model::Hidden(const at::Tensor& ids) {
+at::Tensor Qwen2Model::Hidden(const at::Tensor& ids, bool final_norm) {
   TORCH_CHECK(ids.dim() == 2, "Hidden expects ids [B, L]");
   const int64_t B = ids.size(0), L = ids.size(1);
   const int64_t nh = config_.num_attention_heads, kvh = config_.num_key_value_heads, hd = config_.head_dim;
+  const int64_t I = config_.intermediate_size;
   EnsureRope(L);
-  const at::Tensor cos = rope_cos_.narrow(0, 0, L);  // [L, hd/2] broadcasts over [B, heads, L, hd/2]
-  const at::Tensor sin = rope_sin_.narrow(0, 0, L);
+  // Training needs gradients for the separate HF parameters, so the fused q|k|v and gate|up weights are
+  // concatenated inside the graph; inference uses the cached concatenation.
+  const bool grad = c10::GradMode::is_enabled();
+  if (!grad) EnsureFused();
   const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
   at::Tensor x = at::embedding(embed_, ids);
-  for (const Qwen2Layer& layer : layers_) {
-    const at::Tensor h = RmsNorm(x, layer.input_norm);
-    at::Tensor q = at::linear(h, layer.q_w, layer.q_b).view({B, L, nh, hd}).transpose(1, 2);
-    at::Tensor k = at::linear(h, layer.k_w, layer.k_b).view({B, L, kvh, hd}).transpose(1, 2);
-    const at::Tensor v = at::linear(h, layer.v_w, layer.v_b).view({B, L, kvh, hd}).transpose(1, 2);
-    q = ApplyRope(q, cos, sin);
-    k = ApplyRope(k, cos, sin);
-    const at::Tensor attn = at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/true, scale,
-                                                             /*enable_gqa=*/nh != kvh);
+  for (size_t li = 0; li < layers_.size(); ++li) {
+    const Qwen2Layer& layer = layers_[li];
+    const at::Tensor qkv_w = grad ? at::cat({layer.q_w, layer.k_w, layer.v_w}, 0) : fused_qkv_w_[li];
+    const at::Tensor qkv_b = grad ? at::cat({layer.q_b, layer.k_b, layer.v_b}, 0) : fused_qkv_b_[li];
+    const at::Tensor gate_up_w = grad ? at::cat({layer.gate_w, layer.up_w}, 0) : fused_gate_up_w_[li];
+    const at::Tensor qkv = at::linear(RmsNorm(x, layer.input_norm), qkv_w, qkv_b);  // [B, L, (nh+2kvh)*hd]
+    const std::vector<at::Tensor> heads = FusedQkvRope(qkv, rope_cos_, rope_sin_, nh, kvh, hd);
+    const at::Tensor attn = at::scaled_dot_product_attention(heads[0], heads[1], heads[2], {}, 0.0, /*is_causal=*/true,
+                                                             scale, /*enable_gqa=*/nh != kvh);
     x = x + at::linear(attn.transpose(1, 2).reshape({B, L, nh * hd}), layer.o_w);
-    x = x + Mlp(layer, RmsNorm(x, layer.post_norm));
+    const at::Tensor gate_up = at::linear(RmsNorm(x, layer.post_norm), gate_up_w);  // [B, L, 2I]
+    x = x + at::linear(FusedSwiGlu(gate_up), layer.down_w);
+    (void)I;
   }
-  return RmsNorm(x, final_norm_);
+  return final_norm ? RmsNorm(x, final_norm_) : x;
 }
 
 void Qwen2Model::EnsureFused() {
@@ -452,9 +456,7 @@ at::Tensor Qwen2Model::Prefill(const at::Tensor& ids, const at::Tensor& pad, KVC
     const at::Tensor attn = at::scaled_dot_product_attention(q, k, v, allowed, 0.0, false, scale, nh != kvh);
     x = x + at::linear(attn.transpose(1, 2).reshape({B, P, nh * hd}), layer.o_w);
     const at::Tensor gu = at::linear(RmsNorm(x, layer.post_norm), fused_gate_up_w_[li]);
-    x = x + at::linear(at::silu(gu.narrow(-1, 0, config_.intermediate_size)) *
-                           gu.narrow(-1, config_.intermediate_size, config_.intermediate_size),
-                       layer.down_w);
+    x = x + at::linear(FusedSwiGlu(gu), layer.down_w);
   }
   cache.length = P;
   return RmsNorm(x.select(1, P - 1), final_norm_);
@@ -492,9 +494,7 @@ at::Tensor Qwen2Model::DecodeStep(const at::Tensor& tokens, const at::Tensor& po
     const at::Tensor attn = at::matmul(probs, values).reshape({B, nh * hd});
     x = x + at::linear(attn, layer.o_w);
     const at::Tensor gu = at::linear(RmsNorm(x, layer.post_norm), fused_gate_up_w_[li]);
-    x = x + at::linear(at::silu(gu.narrow(-1, 0, config_.intermediate_size)) *
-                           gu.narrow(-1, config_.intermediate_size, config_.intermediate_size),
-                       layer.down_w);
+    x = x + at::linear(FusedSwiGlu(gu), layer.down_w);
   }
   cache.length = t + 1;
   return RmsNorm(x, final_norm_);

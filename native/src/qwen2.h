@@ -86,8 +86,10 @@ class Qwen2Model {
                                 uint64_t max_shard_bytes) const;
 
   // Full causal forward over right-padded ids [B, L] (int64, on the device), positions 0..L-1.
-  // Returns the final-norm hidden states [B, L, H]. Records autograd history when grad mode is on.
-  at::Tensor Hidden(const at::Tensor& ids);
+  // Returns the hidden states [B, L, H], after the final norm unless final_norm is false (then apply
+  // FinalNorm to just the rows that are needed). Records autograd history when grad mode is on.
+  at::Tensor Hidden(const at::Tensor& ids, bool final_norm = true);
+  at::Tensor FinalNorm(const at::Tensor& x) const;
   // The LM head weight [V, H] (the embedding when tied).
   const at::Tensor& HeadWeight() const { return config_.tie_word_embeddings ? embed_ : lm_head_; }
 
@@ -108,7 +110,6 @@ class Qwen2Model {
   // cos/sin tables [n, hd/2] for positions [0, n) (grown on demand, fp32, no autograd).
   void EnsureRope(int64_t n);
   at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight) const;
-  at::Tensor Mlp(const Qwen2Layer& layer, const at::Tensor& x) const;
   void EnsureFused();
 
   Qwen2Config config_;

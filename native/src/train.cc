@@ -12,7 +12,10 @@
 // gradients equals the gradient of the one big batch.
 #include <c10/core/GradMode.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <stdexcept>
 
@@ -21,6 +24,23 @@
 
 namespace siri {
 namespace {
+
+// Phase timings on stderr when SIRI_NATIVE_PROFILE is set (development aid; costs nothing otherwise).
+class PhaseTimer {
+ public:
+  PhaseTimer() : enabled_(std::getenv("SIRI_NATIVE_PROFILE") != nullptr), last_(Clock::now()) {}
+  void Mark(const char* phase) {
+    if (!enabled_) return;
+    const auto now = Clock::now();
+    std::fprintf(stderr, "[siri profile] %-14s %8.2f ms\n", phase, std::chrono::duration<double, std::milli>(now - last_).count());
+    last_ = now;
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  bool enabled_;
+  Clock::time_point last_;
+};
 
 struct HeadForwardResult {
   at::Tensor logprobs;  // [N]
@@ -168,9 +188,9 @@ LogprobsOutput Policy::Logprobs(const TokenBatch& sequences, const std::vector<u
   int64_t done = 0;
   for (const auto& rows : groups) {
     const int64_t L = sequences.length(rows.front());
-    const at::Tensor hidden = model_->Hidden(RightPaddedIds(sequences, rows, L, device));
+    const at::Tensor hidden = model_->Hidden(RightPaddedIds(sequences, rows, L, device), /*final_norm=*/false);
     const ResponseRows rr = CollectResponseRows(sequences, response_mask, rows, L);
-    const at::Tensor h = hidden.reshape({-1, H}).index_select(0, rr.hidden_rows.to(device));
+    const at::Tensor h = model_->FinalNorm(hidden.reshape({-1, H}).index_select(0, rr.hidden_rows.to(device)));
     const HeadForwardResult f = HeadForward(h, head, rr.targets.to(device), options.temperature, chunk, false);
     const at::Tensor lp = f.logprobs.to(at::kCPU).contiguous();
     const at::Tensor en = f.entropy.to(at::kCPU).contiguous();
@@ -236,15 +256,7 @@ TrainResult Policy::TrainStep(const TrainBatch& batch, const TrainOptions& optio
   if (!state_->optimizer) {
     state_->optimizer = std::make_unique<AdamW>(params, adam, names);
   } else {
-    const AdamWOptions& cur = state_->optimizer->Options();
-    if (cur.beta1 != adam.beta1 || cur.beta2 != adam.beta2 || cur.eps != adam.eps || cur.weightDecay != adam.weightDecay) {
-      // Same moments and step counts, new hyper-parameters.
-      const OptimizerStateDict sd = state_->optimizer->StateDict();
-      auto fresh = std::make_unique<AdamW>(params, adam, names);
-      fresh->LoadStateDict(sd);
-      state_->optimizer = std::move(fresh);
-    }
-    state_->optimizer->SetLearningRate(adam.lr);
+    state_->optimizer->SetOptions(adam);  // schedules live in the caller; moments and step counts are kept
   }
   AdamW& optimizer = *state_->optimizer;
   optimizer.ZeroGrad();
@@ -261,18 +273,21 @@ TrainResult Policy::TrainStep(const TrainBatch& batch, const TrainOptions& optio
   const int64_t chunk = HeadChunkRows(V);
   const int64_t cache_budget_elems = 64ll << 20;  // keep log-softmax between forward and backward below 256 MB
 
+  PhaseTimer timer;
   double loss_sum = 0, clip_low = 0, clip_high = 0, approx_kl = 0, ref_kl = 0, entropy_sum = 0;
   int64_t micro = 0;
   for (const auto& rows : groups) {
     const int64_t b = static_cast<int64_t>(rows.size());
     const int64_t L = seqs.length(rows.front());
-    const at::Tensor hidden = model_->Hidden(RightPaddedIds(seqs, rows, L, device));  // autograd on
+    const at::Tensor hidden = model_->Hidden(RightPaddedIds(seqs, rows, L, device), /*final_norm=*/false);  // autograd on
+    timer.Mark("trunk forward");
     const ResponseRows rr = CollectResponseRows(seqs, batch.response_mask, rows, L);
     const int64_t N = rr.hidden_rows.numel();
-    const at::Tensor h = hidden.reshape({-1, H}).index_select(0, rr.hidden_rows.to(device));
+    const at::Tensor h = model_->FinalNorm(hidden.reshape({-1, H}).index_select(0, rr.hidden_rows.to(device)));
     const at::Tensor h_data = h.detach();
     const at::Tensor targets = rr.targets.to(device);
     HeadForwardResult fwd = HeadForward(h_data, head, targets, options.temperature, chunk, N * V <= cache_budget_elems);
+    timer.Mark("head forward");
 
     // Loss on [b, L] leaves at (sequence, position).
     const at::Tensor lin = (rr.seq_in_batch * L + rr.position).to(device);
@@ -318,10 +333,13 @@ TrainResult Policy::TrainStep(const TrainBatch& batch, const TrainOptions& optio
       loss = SftLoss(logp_mat, weights, normaliser);
     }
     loss.backward();
+    timer.Mark("loss");
     const at::Tensor g1 = logp_mat.grad().view({-1}).index_select(0, lin);
     const at::Tensor g2 = ent_mat.defined() && ent_mat.grad().defined() ? ent_mat.grad().view({-1}).index_select(0, lin) : at::Tensor();
     const at::Tensor dh = HeadBackward(h_data, head, targets, options.temperature, chunk, fwd, g1, g2);
+    timer.Mark("head backward");
     h.backward(dh);
+    timer.Mark("trunk backward");
 
     loss_sum += loss.item<double>();
     entropy_sum += fwd.entropy.sum().item<double>();
@@ -336,8 +354,10 @@ TrainResult Policy::TrainStep(const TrainBatch& batch, const TrainOptions& optio
     throw std::runtime_error("trainStep: non-finite loss or gradient norm (loss " + std::to_string(loss_sum) + ", grad norm " +
                              std::to_string(grad_norm) + "); the update was skipped and the weights are unchanged");
   }
+  timer.Mark("grad clip");
   optimizer.Step();
   optimizer.ZeroGrad();
+  timer.Mark("adamw");
   model_->MarkParametersChanged();
   ++step_;
 

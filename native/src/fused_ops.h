@@ -1,0 +1,25 @@
+// Fused elementwise ops of the Qwen2 trunk with hand-written CPU kernels and analytic backward passes
+// (one pass over memory instead of a chain of ATen ops, which dominates the CPU training profile).
+// Each op works on any device: CPU float32 tensors take the fused kernels; anything else (CUDA, other
+// dtypes) takes an equivalent composition of ATen ops, so the math is the same everywhere.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <vector>
+
+namespace siri {
+
+// RMSNorm over the last dim (transformers' Qwen2RMSNorm):  y = w * (x / sqrt(mean(x^2) + eps)).
+at::Tensor FusedRmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps);
+
+// SwiGLU on the output of the fused gate|up projection gu [..., 2I]:  y = silu(gu[..., :I]) * gu[..., I:].
+at::Tensor FusedSwiGlu(const at::Tensor& gate_up);
+
+// Splits the fused q|k|v projection qkv [B, L, (nh + 2 kvh) * hd] into attention layout
+// q [B, nh, L, hd], k [B, kvh, L, hd], v [B, kvh, L, hd] (contiguous), applying RoPE to q and k at
+// positions 0..L-1 with tables cos/sin [>= L, hd/2]:  (x1, x2) -> (x1 cos - x2 sin, x2 cos + x1 sin).
+std::vector<at::Tensor> FusedQkvRope(const at::Tensor& qkv, const at::Tensor& cos, const at::Tensor& sin,
+                                     int64_t num_heads, int64_t num_kv_heads, int64_t head_dim);
+
+}  // namespace siri
