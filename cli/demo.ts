@@ -9,92 +9,67 @@ import type { Command } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { presetConfig } from '../siri/config';
 import { describeSchedule } from '../siri/schedule';
-import { SHARED_TASK_QUEUE } from '../workflows/constants';
-import { SiriKind, SiriRunId, SiriScheduler } from '../workflows/search-attributes';
 import type { TrainingInput } from '../workflows/training';
-import { withEmbeddedTemporal } from './embedded';
+import { addEmbeddedServerOptions, embeddedOptionsFrom, withEmbeddedTemporal } from './embedded';
 import { CliError } from './errors';
 import { followRun } from './follow';
-import { parsePort } from './options';
+
 import { formatTable, runEvaluations } from './summary-table';
-import { checkPaths, configSummary } from './train';
+import { absolutePaths, checkPaths, startTrainingRun } from './train';
 import { trainingWorkflowId, webUiLink } from './temporal-client';
 
 const DEMO_RUN = 'demo';
 
 export function registerDemoCommand(program: Command): void {
-  program
-    .command('demo')
-    .description('train SIRI on the toy world end to end (server, worker, run, evaluation, report)')
-    .option('--port <port>', 'gRPC port of the embedded server', '7233')
-    .option('--ui-port <port>', 'Web UI port', '8233')
-    .option('--db <file>', 'SQLite file of the embedded server', '.siri/temporal.db')
-    .option('--runs <dir>', 'where the demo run is written', 'runs')
-    .option('--fresh', 'train again even if a finished demo run exists (the old one is renamed)')
-    .action(async (opts: { port: string; uiPort: string; db: string; runs: string; fresh?: boolean }) => {
-      const embedded = {
-        port: parsePort('--port', opts.port),
-        uiPort: parsePort('--ui-port', opts.uiPort),
-        db: opts.db,
-      };
-      await withEmbeddedTemporal(embedded, async ({ address, client, startWorker }) => {
-        const workflowId = trainingWorkflowId(DEMO_RUN);
-        const status = await client.workflow
-          .getHandle(workflowId)
-          .describe()
-          .then((d) => d.status.name)
-          .catch((err: unknown) => {
-            if (err instanceof WorkflowNotFoundError) return null;
-            throw err;
-          });
-        const runsDir = resolve(opts.runs);
-        const runDir = join(runsDir, DEMO_RUN);
-        if (status === 'RUNNING') {
-          console.log(`a demo run is already in progress: following it (Ctrl-C detaches; the run goes on)`);
-          console.log(`Web UI: ${webUiLink(address, 'default', workflowId)}`);
-          await followRun(client, workflowId);
-        } else if (status === 'COMPLETED' && existsSync(join(runDir, 'state.json')) && !opts.fresh) {
-          console.log(
-            `found a finished demo run in ${runDir}; showing its results (use --fresh to train again)`,
-          );
-        } else {
-          if (existsSync(runDir)) {
-            const { renameSync } = await import('node:fs');
-            const aside = `${runDir}.old-${Date.now()}`;
-            renameSync(runDir, aside);
-            console.log(`moved the previous demo run aside to ${aside}`);
-          }
-          const base = presetConfig('toy');
-          const config = checkPaths({
-            ...base,
-            modelDir: resolve(base.modelDir),
-            runDir: runsDir,
-            trainData: { ...base.trainData, files: base.trainData.files.map((f) => resolve(f)) },
-            eval: { ...base.eval, dataFiles: base.eval.dataFiles.map((f) => resolve(f)) },
-          });
-          await startWorker();
-          const input: TrainingInput = { runId: DEMO_RUN, runDir, config };
-          await client.workflow.start('siriTraining', {
-            taskQueue: SHARED_TASK_QUEUE,
-            workflowId,
-            args: [input],
-            memo: { runDir, config: configSummary(config) },
-            typedSearchAttributes: [
-              { key: SiriRunId, value: DEMO_RUN },
-              { key: SiriScheduler, value: config.schedule.kind },
-              { key: SiriKind, value: 'train' },
-            ],
-          });
-          console.log(
-            `training SIRI on the toy world: ${describeSchedule(config.schedule)}, ${config.totalSteps} steps`,
-          );
-          console.log(`Web UI: ${webUiLink(address, 'default', workflowId)}`);
-          const result = await followRun(client, workflowId);
-          if (!result) return;
+  addEmbeddedServerOptions(
+    program
+      .command('demo')
+      .description('train SIRI on the toy world end to end (server, worker, run, evaluation, report)')
+      .option('--runs <dir>', 'where the demo run is written', 'runs')
+      .option('--fresh', 'train again even if a finished demo run exists (the old one is renamed)'),
+  ).action(async (opts: { port: string; uiPort: string; db: string; runs: string; fresh?: boolean }) => {
+    const embedded = embeddedOptionsFrom(opts);
+    await withEmbeddedTemporal(embedded, async ({ address, client, startWorker }) => {
+      const workflowId = trainingWorkflowId(DEMO_RUN);
+      const status = await client.workflow
+        .getHandle(workflowId)
+        .describe()
+        .then((d) => d.status.name)
+        .catch((err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return null;
+          throw err;
+        });
+      const runsDir = resolve(opts.runs);
+      const runDir = join(runsDir, DEMO_RUN);
+      if (status === 'RUNNING') {
+        console.log(`a demo run is already in progress: following it (Ctrl-C detaches; the run goes on)`);
+        console.log(`Web UI: ${webUiLink(address, 'default', workflowId)}`);
+        await followRun(client, workflowId);
+      } else if (status === 'COMPLETED' && existsSync(join(runDir, 'state.json')) && !opts.fresh) {
+        console.log(
+          `found a finished demo run in ${runDir}; showing its results (use --fresh to train again)`,
+        );
+      } else {
+        if (existsSync(runDir)) {
+          const { renameSync } = await import('node:fs');
+          const aside = `${runDir}.old-${Date.now()}`;
+          renameSync(runDir, aside);
+          console.log(`moved the previous demo run aside to ${aside}`);
         }
-        await showResults(runDir);
-      });
+        const config = checkPaths(absolutePaths({ ...presetConfig('toy'), runDir: runsDir }));
+        await startWorker();
+        const input: TrainingInput = { runId: DEMO_RUN, runDir, config };
+        await startTrainingRun(client, input);
+        console.log(
+          `training SIRI on the toy world: ${describeSchedule(config.schedule)}, ${config.totalSteps} steps`,
+        );
+        console.log(`Web UI: ${webUiLink(address, 'default', workflowId)}`);
+        const result = await followRun(client, workflowId);
+        if (!result) return;
+      }
+      await showResults(runDir);
     });
+  });
 }
 
 async function showResults(runDir: string): Promise<void> {

@@ -1,7 +1,9 @@
 // For commands that should work on a laptop with nothing running (demo, experiment): use the Temporal
 // server answering at the address if there is one, else start the embedded dev server; optionally host
 // a worker in this process for the duration of the command.
+import type { Command } from 'commander';
 import { Client, Connection } from '@temporalio/client';
+import { parsePort } from './options';
 import { createSiriWorker, type SiriWorkers } from '../worker';
 import { startDevServer, waitForTemporal, type DevServerHandle } from './dev-server';
 
@@ -34,7 +36,10 @@ export async function withEmbeddedTemporal<T>(
     console.log(`Temporal server up at ${server.address} (state in ${options.db}); Web UI: ${server.uiUrl}`);
   }
   const connection = await Connection.connect({ address });
-  const hosted: { workers: SiriWorkers | null; running: Promise<void> } = { workers: null, running: Promise.resolve() };
+  const hosted: { workers: SiriWorkers | null; running: Promise<void> } = {
+    workers: null,
+    running: Promise.resolve(),
+  };
   try {
     return await fn({
       address,
@@ -51,4 +56,16 @@ export async function withEmbeddedTemporal<T>(
     await connection.close();
     await server?.stop();
   }
+}
+
+/** The flags of a command that may start the embedded server. */
+export function addEmbeddedServerOptions(command: Command): Command {
+  return command
+    .option('--port <port>', 'Temporal port (the embedded server is started there if none answers)', '7233')
+    .option('--ui-port <port>', 'Web UI port of the embedded server', '8233')
+    .option('--db <file>', 'SQLite file of the embedded server', '.siri/temporal.db');
+}
+
+export function embeddedOptionsFrom(opts: { port: string; uiPort: string; db: string }): EmbeddedOptions {
+  return { port: parsePort('--port', opts.port), uiPort: parsePort('--ui-port', opts.uiPort), db: opts.db };
 }

@@ -14,101 +14,94 @@ import {
   type ExperimentResult,
 } from '../workflows/experiment';
 import { CliError } from './errors';
-import { withEmbeddedTemporal } from './embedded';
-import { parsePort, parsePositiveInt } from './options';
+import { addEmbeddedServerOptions, embeddedOptionsFrom, withEmbeddedTemporal } from './embedded';
+import { parsePositiveInt } from './options';
 import { formatTable, runEvaluations } from './summary-table';
-import { checkPaths } from './train';
+import { absolutePaths, checkPaths } from './train';
 import { webUiLink } from './temporal-client';
 
 export function registerExperimentCommand(program: Command): void {
-  program
-    .command('experiment <name>')
-    .description('run a replication experiment (name: toy): every method, evaluation, Table 1 and figures')
-    .option('--id <id>', 'experiment id; the same id resumes it', 'toy')
-    .option('--dir <dir>', 'experiments directory', 'experiments')
-    .option('--concurrency <n>', 'methods trained at the same time', '1')
-    .option('--steps <n>', 'override the number of training steps (default: the preset)')
-    .option('--port <port>', 'Temporal port (an embedded server is started if none answers)', '7233')
-    .option('--ui-port <port>', 'Web UI port of the embedded server', '8233')
-    .option('--db <file>', 'SQLite file of the embedded server', '.siri/temporal.db')
-    .action(
-      async (
-        name: string,
-        opts: {
-          id: string;
-          dir: string;
-          concurrency: string;
-          steps?: string;
-          port: string;
-          uiPort: string;
-          db: string;
-        },
-      ) => {
-        if (name !== 'toy') throw new CliError(`unknown experiment "${name}" (available: toy)`);
-        const base = presetConfig('toy');
-        const config = checkPaths({
+  addEmbeddedServerOptions(
+    program
+      .command('experiment <name>')
+      .description('run a replication experiment (name: toy): every method, evaluation, Table 1 and figures')
+      .option('--id <id>', 'experiment id; the same id resumes it', 'toy')
+      .option('--dir <dir>', 'experiments directory', 'experiments')
+      .option('--concurrency <n>', 'methods trained at the same time', '1')
+      .option('--steps <n>', 'override the number of training steps (default: the preset)'),
+  ).action(
+    async (
+      name: string,
+      opts: {
+        id: string;
+        dir: string;
+        concurrency: string;
+        steps?: string;
+        port: string;
+        uiPort: string;
+        db: string;
+      },
+    ) => {
+      if (name !== 'toy') throw new CliError(`unknown experiment "${name}" (available: toy)`);
+      const base = presetConfig('toy');
+      const config = checkPaths(
+        absolutePaths({
           ...base,
           ...(opts.steps ? { totalSteps: parsePositiveInt('--steps', opts.steps) } : {}),
-          modelDir: resolve(base.modelDir),
-          trainData: { ...base.trainData, files: base.trainData.files.map((f) => resolve(f)) },
-          eval: { ...base.eval, dataFiles: base.eval.dataFiles.map((f) => resolve(f)) },
-        });
-        const experimentDir = resolve(opts.dir, opts.id);
-        const input: ExperimentInput = {
-          experimentId: opts.id,
-          experimentDir,
-          base: config,
-          concurrency: parsePositiveInt('--concurrency', opts.concurrency),
-        };
-        const embedded = {
-          port: parsePort('--port', opts.port),
-          uiPort: parsePort('--ui-port', opts.uiPort),
-          db: opts.db,
-        };
-        await withEmbeddedTemporal(embedded, async ({ address, client, startWorker }) => {
-          await startWorker();
-          const workflowId = `siri-experiment-${opts.id}`;
-          try {
-            await client.workflow.start('siriExperiment', {
-              taskQueue: SHARED_TASK_QUEUE,
-              workflowId,
-              args: [input],
-              memo: { experimentDir },
-              typedSearchAttributes: [
-                { key: SiriKind, value: 'experiment' },
-                { key: SiriRunId, value: opts.id },
-              ],
-            });
-            console.log(
-              `experiment ${opts.id} started: ${experimentMethods(config)
-                .map((m) => m.name)
-                .join(', ')}`,
-            );
-          } catch (err) {
-            if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-            console.log(`experiment ${opts.id} is already running: following it`);
-          }
-          console.log(`Web UI: ${webUiLink(address, 'default', workflowId)}`);
-          const handle = client.workflow.getHandle(workflowId);
-          const result = handle.result() as Promise<ExperimentResult>;
-          let done = false;
-          void result.finally(() => (done = true)).catch(() => undefined);
-          let last = '';
-          while (!done) {
-            const p = await handle.query(experimentProgressQuery).catch(() => null);
-            const line = p ? p.methods.map((m) => `${m.name}: ${m.status}`).join(' | ') : '';
-            if (line && line !== last) console.log(line);
-            last = line || last;
-            await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
-          }
-          const final = await result;
-          const runsDir = join(experimentDir, 'runs');
-          const methods = experimentMethods(config);
-          const first = runEvaluations(join(runsDir, methods[0]?.name ?? ''));
-          const rows = methods.flatMap((m) => runEvaluations(join(runsDir, m.name), `${m.name} `).rows);
-          console.log(formatTable(first.base, rows));
-          console.log(`report: ${final.reportHtml}`);
-        });
-      },
-    );
+        }),
+      );
+      const experimentDir = resolve(opts.dir, opts.id);
+      const input: ExperimentInput = {
+        experimentId: opts.id,
+        experimentDir,
+        base: config,
+        concurrency: parsePositiveInt('--concurrency', opts.concurrency),
+      };
+      const embedded = embeddedOptionsFrom(opts);
+      await withEmbeddedTemporal(embedded, async ({ address, client, startWorker }) => {
+        await startWorker();
+        const workflowId = `siri-experiment-${opts.id}`;
+        try {
+          await client.workflow.start('siriExperiment', {
+            taskQueue: SHARED_TASK_QUEUE,
+            workflowId,
+            args: [input],
+            memo: { experimentDir },
+            typedSearchAttributes: [
+              { key: SiriKind, value: 'experiment' },
+              { key: SiriRunId, value: opts.id },
+            ],
+          });
+          console.log(
+            `experiment ${opts.id} started: ${experimentMethods(config)
+              .map((m) => m.name)
+              .join(', ')}`,
+          );
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+          console.log(`experiment ${opts.id} is already running: following it`);
+        }
+        console.log(`Web UI: ${webUiLink(address, 'default', workflowId)}`);
+        const handle = client.workflow.getHandle(workflowId);
+        const result = handle.result() as Promise<ExperimentResult>;
+        let done = false;
+        void result.finally(() => (done = true)).catch(() => undefined);
+        let last = '';
+        while (!done) {
+          const p = await handle.query(experimentProgressQuery).catch(() => null);
+          const line = p ? p.methods.map((m) => `${m.name}: ${m.status}`).join(' | ') : '';
+          if (line && line !== last) console.log(line);
+          last = line || last;
+          await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+        }
+        const final = await result;
+        const runsDir = join(experimentDir, 'runs');
+        const methods = experimentMethods(config);
+        const first = runEvaluations(join(runsDir, methods[0]?.name ?? ''));
+        const rows = methods.flatMap((m) => runEvaluations(join(runsDir, m.name), `${m.name} `).rows);
+        console.log(formatTable(first.base, rows));
+        console.log(`report: ${final.reportHtml}`);
+      });
+    },
+  );
 }

@@ -7,13 +7,12 @@ import { metricsQuery, progressQuery } from '../workflows/messages';
 import type { TrainingInput, TrainingState } from '../workflows/training';
 import type { RunStateFile } from '../workflows/activity-types';
 import type { StepMetrics } from '../workflows/types';
-import { SiriKind, SiriPhase, SiriRunId, SiriScheduler, SiriStep } from '../workflows/search-attributes';
-import { SHARED_TASK_QUEUE } from '../workflows/constants';
+import { SiriPhase, SiriRunId, SiriScheduler, SiriStep } from '../workflows/search-attributes';
 import { parseRunConfig } from '../siri/config';
 import { CliError } from './errors';
 import { temporalAddress } from './options';
 import { connectClient, trainingWorkflowId, webUiLink } from './temporal-client';
-import { checkPaths, configSummary, resolveConfig } from './train';
+import { checkPaths, resolveConfig, startTrainingRun } from './train';
 import { followRun } from './follow';
 
 interface AddressOption {
@@ -129,17 +128,7 @@ export function registerRunCommands(program: Command): void {
           baseEvaluated: true,
         };
         const input: TrainingInput = { runId, runDir, config, state, resumed: true };
-        await client.workflow.start('siriTraining', {
-          taskQueue: SHARED_TASK_QUEUE,
-          workflowId,
-          args: [input],
-          memo: { runDir, config: configSummary(config) },
-          typedSearchAttributes: [
-            { key: SiriRunId, value: runId },
-            { key: SiriScheduler, value: config.schedule.kind },
-            { key: SiriKind, value: 'train' },
-          ],
-        });
+        await startTrainingRun(client, input);
         console.log(`run ${runId} resumed at step ${saved.nextStep} from ${saved.checkpoint.path}`);
         console.log(`Web UI: ${webUiLink(address, namespace, workflowId)}`);
         if (!opts.detach) await followRun(client, workflowId);

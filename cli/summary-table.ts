@@ -18,7 +18,10 @@ function scores(summary: EvalSummary): BenchmarkScore[] {
 export function runEvaluations(runDir: string, prefix = ''): { base: TableRow | null; rows: TableRow[] } {
   const basePath = join(runDir, 'evals', 'base', 'results.json');
   const base = existsSync(basePath)
-    ? { label: 'Base', summary: (JSON.parse(readFileSync(basePath, 'utf8')) as { summary: EvalSummary }).summary }
+    ? {
+        label: 'Base',
+        summary: (JSON.parse(readFileSync(basePath, 'utf8')) as { summary: EvalSummary }).summary,
+      }
     : null;
   const metricsPath = join(runDir, 'metrics.jsonl');
   const rows: TableRow[] = [];
@@ -26,7 +29,8 @@ export function runEvaluations(runDir: string, prefix = ''): { base: TableRow | 
     for (const line of readFileSync(metricsPath, 'utf8').split('\n')) {
       if (!line.trim()) continue;
       const m = JSON.parse(line) as StepMetrics;
-      if (m.eval) rows.push({ label: `${prefix}${m.checkpointName ?? `step ${m.step + 1}`}`, summary: m.eval });
+      if (m.eval)
+        rows.push({ label: `${prefix}${m.checkpointName ?? `step ${m.step + 1}`}`, summary: m.eval });
     }
   }
   return { base, rows };
@@ -47,8 +51,17 @@ export function formatTable(base: TableRow | null, rows: readonly TableRow[]): s
       cr = acr.meanCompressionRatio.toFixed(3);
       ratio = acr.ratio.toFixed(3);
     }
-    lines.push([row.label, fmtPct(row.summary.meanPass1), row.summary.meanLength.toFixed(1), delta, cr, ratio]);
+    lines.push([
+      row.label,
+      fmtPct(row.summary.meanPass1),
+      row.summary.meanLength.toFixed(1),
+      delta,
+      cr,
+      ratio,
+    ]);
   }
   const widths = header.map((_, i) => Math.max(...lines.map((l) => (l[i] ?? '').length)));
-  return lines.map((l) => l.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')).join('\n');
+  return lines
+    .map((l) => l.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  '))
+    .join('\n');
 }

@@ -4,7 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { isPresetName, parseRunConfig, presetNames, PRESETS, type RunConfig } from '../siri/config';
 import { describeSchedule } from '../siri/schedule';
 import { SiriKind, SiriRunId, SiriScheduler } from '../workflows/search-attributes';
@@ -63,17 +63,7 @@ export function registerTrainCommand(program: Command): void {
       const { client, address, namespace, close } = await connectClient(temporalAddress(opts.address));
       const workflowId = trainingWorkflowId(runId);
       try {
-        await client.workflow.start('siriTraining', {
-          taskQueue: SHARED_TASK_QUEUE,
-          workflowId,
-          args: [input],
-          memo: { runDir, config: configSummary(config) },
-          typedSearchAttributes: [
-            { key: SiriRunId, value: runId },
-            { key: SiriScheduler, value: config.schedule.kind },
-            { key: SiriKind, value: 'train' },
-          ],
-        });
+        await startTrainingRun(client, input);
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError) {
           throw new CliError(
@@ -112,7 +102,8 @@ export function resolveConfig(opts: { config?: string; preset?: string }): RunCo
   return checkPaths(absolutePaths(config));
 }
 
-function absolutePaths(config: RunConfig): RunConfig {
+/** The config with every path made absolute (workers may run elsewhere in the file tree). */
+export function absolutePaths(config: RunConfig): RunConfig {
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(p));
   return {
     ...config,
@@ -182,4 +173,19 @@ export function configSummary(config: RunConfig): Record<string, unknown> {
     seed: config.seed,
     device: config.device,
   };
+}
+
+/** Starts the siriTraining workflow of a run, with its memo (config summary) and search attributes. */
+export async function startTrainingRun(client: Client, input: TrainingInput): Promise<void> {
+  await client.workflow.start('siriTraining', {
+    taskQueue: SHARED_TASK_QUEUE,
+    workflowId: trainingWorkflowId(input.runId),
+    args: [input],
+    memo: { runDir: input.runDir, config: configSummary(input.config) },
+    typedSearchAttributes: [
+      { key: SiriRunId, value: input.runId },
+      { key: SiriScheduler, value: input.config.schedule.kind },
+      { key: SiriKind, value: 'train' },
+    ],
+  });
 }
