@@ -29,29 +29,16 @@ const child = spawn(
   ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files],
   { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
 );
-let tail = '';
+let output = '';
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
-  tail = (tail + chunk.toString()).slice(-4000);
+  output += chunk.toString();
 });
 child.on('close', (code) => {
-  // The spec reporter ends with lines like "ℹ pass 12" and "ℹ fail 0".
-  passed = Number(
-    /pass (\d+)/.exec(
-      tail
-        .split('\n')
-        .filter((l) => l.includes('pass '))
-        .pop() ?? '',
-    )?.[1] ?? 0,
-  );
-  failed = Number(
-    /fail (\d+)/.exec(
-      tail
-        .split('\n')
-        .filter((l) => l.includes('fail '))
-        .pop() ?? '',
-    )?.[1] ?? 0,
-  );
+  // The spec reporter's summary has lines "ℹ pass 12" and "ℹ fail 0" (failure details may follow).
+  const count = (name) => Number([...output.matchAll(new RegExp(`^ℹ ${name} (\\d+)$`, 'gm'))].pop()?.[1] ?? 0);
+  passed = count('pass');
+  failed = count('fail');
   if (code !== 0 && failed === 0) failed = 1;
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(code === 0 && failed === 0 ? 0 : 1);
