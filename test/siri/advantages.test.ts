@@ -119,7 +119,7 @@ describe('DAPO dynamic sampling', () => {
   test('keeps sampling until the batch is full, then trims to batchPrompts', () => {
     const config = { enabled: true, batchPrompts: 3, maxExtraRolloutBatches: 2 };
     const first = addRolloutBatch(
-      startDynamicSampling(),
+      startDynamicSampling<{ id: string; rewards: number[] }>(),
       [g('a', [1, 1]), g('b', [1, 0]), g('c', [0, 0]), g('d', [0, 1])],
       config,
     );
@@ -147,7 +147,11 @@ describe('DAPO dynamic sampling', () => {
 
   test('stops at the cap on extra rollout batches and trains on what was kept', () => {
     const config = { enabled: true, batchPrompts: 4, maxExtraRolloutBatches: 1 };
-    const first = addRolloutBatch(startDynamicSampling(), [g('a', [1, 1]), g('b', [1, 0])], config);
+    const first = addRolloutBatch(
+      startDynamicSampling<{ id: string; rewards: number[] }>(),
+      [g('a', [1, 1]), g('b', [1, 0])],
+      config,
+    );
     assert.equal(first.status, 'need-more');
     const second = addRolloutBatch(first.state, [g('c', [0, 0]), g('d', [0, 0])], config);
     assert.equal(second.status, 'cap-reached');
@@ -157,20 +161,28 @@ describe('DAPO dynamic sampling', () => {
     );
     assert.equal(second.state.droppedGroups, 3);
     // With no extra batches allowed, the first batch decides.
-    const none = addRolloutBatch(startDynamicSampling(), [g('a', [0, 0])], {
-      ...config,
-      maxExtraRolloutBatches: 0,
-    });
+    const none = addRolloutBatch(
+      startDynamicSampling<{ id: string; rewards: number[] }>(),
+      [g('a', [0, 0])],
+      {
+        ...config,
+        maxExtraRolloutBatches: 0,
+      },
+    );
     assert.equal(none.status, 'cap-reached');
     assert.deepEqual(none.batch, []);
   });
 
   test('disabled: nothing is dropped, the first batch is the training batch', () => {
-    const out = addRolloutBatch(startDynamicSampling(), [g('a', [1, 1]), g('b', [0, 0]), g('c', [1, 0])], {
-      enabled: false,
-      batchPrompts: 3,
-      maxExtraRolloutBatches: 5,
-    });
+    const out = addRolloutBatch(
+      startDynamicSampling<{ id: string; rewards: number[] }>(),
+      [g('a', [1, 1]), g('b', [0, 0]), g('c', [1, 0])],
+      {
+        enabled: false,
+        batchPrompts: 3,
+        maxExtraRolloutBatches: 5,
+      },
+    );
     assert.equal(out.status, 'full');
     assert.deepEqual(
       out.batch.map((x) => x.id),
