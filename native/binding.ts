@@ -23,6 +23,11 @@ export function loadBinding(): RawBinding {
       `siri native engine not built (${NATIVE_ADDON_PATH} is missing); run scripts/setup or npm run build:native`,
     );
   }
+  // libgomp's default lets idle OpenMP workers spin after every parallel region; on a machine with few
+  // cores shared with other processes that stalls the engine (a 2-core machine measured 10x slower first
+  // calls). Sleep-waiting costs nothing measurable here. Must be set before libtorch loads; an explicit
+  // setting wins.
+  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   const require = createRequire(import.meta.url);
   cached = require(NATIVE_ADDON_PATH) as RawBinding;
   return cached;

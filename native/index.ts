@@ -29,6 +29,14 @@ export function setNumThreads(threads: number): void {
   loadBinding().setNumThreads(threads);
 }
 
+/**
+ * Test hook: runs every fused CPU kernel (RMSNorm, SwiGLU, q|k|v split + RoPE) and its plain ATen
+ * composition on random inputs; returns the largest relative error of each output and gradient by name.
+ */
+export function fusedOpsSelfCheck(seed = 0): Record<string, number> {
+  return loadBinding().fusedOpsSelfCheck(seed) as Record<string, number>;
+}
+
 /** Test hook: raises a C++ exception inside the addon ('std' or 'torch'), which must surface as an Error. */
 export function throwNative(kind: 'std' | 'torch'): never {
   loadBinding().throwNative(kind);

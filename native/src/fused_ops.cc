@@ -8,10 +8,12 @@
 #include "fused_ops.h"
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
+#include <functional>
 
 namespace siri {
 namespace {
@@ -284,6 +286,55 @@ struct QkvRopeFn : public torch::autograd::Function<QkvRopeFn> {
   }
 };
 
+// ---------- decode attention ----------
+
+// Rows are (b, kv head) pairs; scratch holds g x length scores.
+SIRI_MULTIVERSION void DecodeAttentionRows(const float* q, const float* k, const float* v, const float* bias, float* out,
+                                           int64_t nh, int64_t kvh, int64_t hd, int64_t capacity, int64_t length,
+                                           float scale, int64_t begin, int64_t end, float* scores) {
+  const int64_t groups = nh / kvh;
+  for (int64_t row = begin; row < end; ++row) {
+    const int64_t b = row / kvh, kh = row % kvh;
+    const float* kb = k + (b * kvh + kh) * capacity * hd;
+    const float* vb = v + (b * kvh + kh) * capacity * hd;
+    const float* biasb = bias + b * capacity;
+    const float* qb = q + (b * nh + kh * groups) * hd;  // the g query heads of this KV head are adjacent
+    for (int64_t j = 0; j < length; ++j) {
+      const float* kj = kb + j * hd;
+      for (int64_t gi = 0; gi < groups; ++gi) {
+        const float* qg = qb + gi * hd;
+        float acc[8] = {0};
+        int64_t i = 0;
+        for (; i + 8 <= hd; i += 8) {
+          for (int l = 0; l < 8; ++l) acc[l] += qg[i + l] * kj[i + l];
+        }
+        float dot = 0;
+        for (int l = 0; l < 8; ++l) dot += acc[l];
+        for (; i < hd; ++i) dot += qg[i] * kj[i];
+        scores[gi * length + j] = dot * scale + biasb[j];
+      }
+    }
+    for (int64_t gi = 0; gi < groups; ++gi) {
+      float* sg = scores + gi * length;
+      float mx = -INFINITY;
+      for (int64_t j = 0; j < length; ++j) mx = std::max(mx, sg[j]);
+      float total = 0;
+      for (int64_t j = 0; j < length; ++j) {
+        sg[j] = std::exp(sg[j] - mx);
+        total += sg[j];
+      }
+      const float inv = 1.0f / total;
+      float* o = out + (b * nh + kh * groups + gi) * hd;
+      for (int64_t i = 0; i < hd; ++i) o[i] = 0;
+      for (int64_t j = 0; j < length; ++j) {
+        const float p = sg[j] * inv;
+        const float* vj = vb + j * hd;
+        for (int64_t i = 0; i < hd; ++i) o[i] += p * vj[i];
+      }
+    }
+  }
+}
+
 at::Tensor RopeComposite(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
   const int64_t half = x.size(-1) / 2;
   const at::Tensor x1 = x.narrow(-1, 0, half);
@@ -291,32 +342,133 @@ at::Tensor RopeComposite(const at::Tensor& x, const at::Tensor& cos, const at::T
   return at::cat({x1 * cos - x2 * sin, x2 * cos + x1 * sin}, -1);
 }
 
-}  // namespace
-
-at::Tensor FusedRmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
-  if (UseCpuKernel(x) && UseCpuKernel(weight)) return RmsNormFn::apply(x, weight, eps);
+at::Tensor RmsNormComposite(const at::Tensor& x, const at::Tensor& weight, double eps) {
   const at::Tensor xf = x.to(at::kFloat);
   return weight * (xf * at::rsqrt(xf.pow(2).mean(-1, true) + eps)).to(x.scalar_type());
 }
 
-at::Tensor FusedSwiGlu(const at::Tensor& gate_up) {
-  if (UseCpuKernel(gate_up)) return SwiGluFn::apply(gate_up);
+at::Tensor SwiGluComposite(const at::Tensor& gate_up) {
   const int64_t I = gate_up.size(-1) / 2;
   return at::silu(gate_up.narrow(-1, 0, I)) * gate_up.narrow(-1, I, I);
 }
 
+std::vector<at::Tensor> QkvRopeComposite(const at::Tensor& qkv, const at::Tensor& c, const at::Tensor& s, int64_t nh,
+                                         int64_t kvh, int64_t hd) {
+  const int64_t B = qkv.size(0), L = qkv.size(1);
+  const at::Tensor q = qkv.narrow(-1, 0, nh * hd).view({B, L, nh, hd}).transpose(1, 2);
+  const at::Tensor k = qkv.narrow(-1, nh * hd, kvh * hd).view({B, L, kvh, hd}).transpose(1, 2);
+  const at::Tensor v = qkv.narrow(-1, (nh + kvh) * hd, kvh * hd).view({B, L, kvh, hd}).transpose(1, 2);
+  return {RopeComposite(q, c, s), RopeComposite(k, c, s), v};
+}
+
+at::Tensor DecodeAttentionComposite(const at::Tensor& q, const at::Tensor& k_cache, const at::Tensor& v_cache,
+                                    int64_t length, const at::Tensor& key_bias, double scale) {
+  const int64_t B = q.size(0), nh = q.size(1), hd = q.size(2), kvh = k_cache.size(1);
+  const at::Tensor keys = k_cache.narrow(2, 0, length);
+  const at::Tensor values = v_cache.narrow(2, 0, length);
+  const at::Tensor qg = q.reshape({B, kvh, nh / kvh, hd});
+  const at::Tensor scores = at::matmul(qg, keys.transpose(-1, -2)).mul(scale).add(key_bias.narrow(3, 0, length));
+  return at::matmul(at::softmax(scores, -1), values).reshape({B, nh * hd});
+}
+
+double RelErr(const at::Tensor& a, const at::Tensor& b) {
+  return (a - b).abs().max().item<double>() / std::max(1e-12, b.abs().max().item<double>());
+}
+
+}  // namespace
+
+at::Tensor FusedRmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  if (UseCpuKernel(x) && UseCpuKernel(weight)) return RmsNormFn::apply(x, weight, eps);
+  return RmsNormComposite(x, weight, eps);
+}
+
+at::Tensor FusedSwiGlu(const at::Tensor& gate_up) {
+  if (UseCpuKernel(gate_up)) return SwiGluFn::apply(gate_up);
+  return SwiGluComposite(gate_up);
+}
+
 std::vector<at::Tensor> FusedQkvRope(const at::Tensor& qkv, const at::Tensor& cos, const at::Tensor& sin,
                                      int64_t num_heads, int64_t num_kv_heads, int64_t head_dim) {
-  const int64_t B = qkv.size(0), L = qkv.size(1);
+  const int64_t L = qkv.size(1);
   const at::Tensor c = cos.narrow(0, 0, L);
   const at::Tensor s = sin.narrow(0, 0, L);
   if (UseCpuKernel(qkv) && UseCpuKernel(c)) return QkvRopeFn::apply(qkv, c, s, num_heads, num_kv_heads, head_dim);
-  const at::Tensor q = qkv.narrow(-1, 0, num_heads * head_dim).view({B, L, num_heads, head_dim}).transpose(1, 2);
-  const at::Tensor k = qkv.narrow(-1, num_heads * head_dim, num_kv_heads * head_dim).view({B, L, num_kv_heads, head_dim}).transpose(1, 2);
-  const at::Tensor v = qkv.narrow(-1, (num_heads + num_kv_heads) * head_dim, num_kv_heads * head_dim)
-                           .view({B, L, num_kv_heads, head_dim})
-                           .transpose(1, 2);
-  return {RopeComposite(q, c, s), RopeComposite(k, c, s), v};
+  return QkvRopeComposite(qkv, c, s, num_heads, num_kv_heads, head_dim);
+}
+
+at::Tensor DecodeAttention(const at::Tensor& q, const at::Tensor& k_cache, const at::Tensor& v_cache, int64_t length,
+                           const at::Tensor& key_bias, double scale) {
+  if (!(UseCpuKernel(q) && UseCpuKernel(k_cache) && k_cache.is_contiguous() && v_cache.is_contiguous() &&
+        key_bias.is_contiguous())) {
+    return DecodeAttentionComposite(q, k_cache, v_cache, length, key_bias, scale);
+  }
+  const at::Tensor qc = q.contiguous();
+  const int64_t B = qc.size(0), nh = qc.size(1), hd = qc.size(2), kvh = k_cache.size(1), capacity = k_cache.size(2);
+  at::Tensor out = at::empty({B, nh * hd}, qc.options());
+  const float* qp = qc.data_ptr<float>();
+  const float* kp = k_cache.data_ptr<float>();
+  const float* vp = v_cache.data_ptr<float>();
+  const float* bp = key_bias.data_ptr<float>();
+  float* op = out.data_ptr<float>();
+  at::parallel_for(0, B * kvh, 1, [&](int64_t b, int64_t e) {
+    std::vector<float> scores(static_cast<size_t>((nh / kvh) * length));
+    DecodeAttentionRows(qp, kp, vp, bp, op, nh, kvh, hd, capacity, length, static_cast<float>(scale), b, e, scores.data());
+  });
+  return out;
+}
+
+std::vector<std::pair<std::string, double>> FusedOpsSelfCheck(uint64_t seed) {
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  auto randn = [&](at::IntArrayRef shape) { return at::randn(shape, gen, at::kFloat); };
+  std::vector<std::pair<std::string, double>> out;
+  // Runs fused and composite forward + backward with the same upstream gradient; compares outputs and grads.
+  auto compare = [&](const std::string& name, const std::vector<at::Tensor>& inputs,
+                     const std::function<std::vector<at::Tensor>(const std::vector<at::Tensor>&)>& fused,
+                     const std::function<std::vector<at::Tensor>(const std::vector<at::Tensor>&)>& composite) {
+    std::vector<at::Tensor> a, b;
+    for (const auto& t : inputs) {
+      a.push_back(t.clone().set_requires_grad(true));
+      b.push_back(t.clone().set_requires_grad(true));
+    }
+    const auto ya = fused(a);
+    const auto yb = composite(b);
+    at::Tensor la = at::zeros({}, at::kFloat), lb = at::zeros({}, at::kFloat);
+    for (size_t i = 0; i < ya.size(); ++i) {
+      out.emplace_back(name + " output " + std::to_string(i), RelErr(ya[i], yb[i]));
+      const at::Tensor up = randn(ya[i].sizes());
+      la = la + (ya[i] * up).sum();
+      lb = lb + (yb[i] * up).sum();
+    }
+    la.backward();
+    lb.backward();
+    for (size_t i = 0; i < a.size(); ++i) out.emplace_back(name + " grad " + std::to_string(i), RelErr(a[i].grad(), b[i].grad()));
+  };
+  for (const int64_t H : {37, 64}) {
+    compare("rmsnorm H=" + std::to_string(H), {randn({3, 5, H}), randn({H}) + 1},
+            [](const std::vector<at::Tensor>& v) { return std::vector<at::Tensor>{RmsNormFn::apply(v[0], v[1], 1e-6)}; },
+            [](const std::vector<at::Tensor>& v) { return std::vector<at::Tensor>{RmsNormComposite(v[0], v[1], 1e-6)}; });
+  }
+  compare("swiglu", {randn({3, 5, 2 * 37}) * 3},
+          [](const std::vector<at::Tensor>& v) { return std::vector<at::Tensor>{SwiGluFn::apply(v[0])}; },
+          [](const std::vector<at::Tensor>& v) { return std::vector<at::Tensor>{SwiGluComposite(v[0])}; });
+  const int64_t nh = 4, kvh = 2, hd = 8, L = 5;
+  const at::Tensor angles = at::outer(at::arange(L).to(at::kFloat), randn({hd / 2}));
+  const at::Tensor c = angles.cos(), s = angles.sin();
+  compare("qkv+rope", {randn({3, L, (nh + 2 * kvh) * hd})},
+          [&](const std::vector<at::Tensor>& v) { return QkvRopeFn::apply(v[0], c, s, nh, kvh, hd); },
+          [&](const std::vector<at::Tensor>& v) { return QkvRopeComposite(v[0], c, s, nh, kvh, hd); });
+  {
+    // decode attention: 3 rows, 4 query heads over 2 KV heads, hd 12 (vector tail), 9 of 16 positions,
+    // one padding key.
+    at::NoGradGuard no_grad;
+    const at::Tensor q = randn({3, 4, 12});
+    const at::Tensor kc = randn({3, 2, 16, 12}), vc = randn({3, 2, 16, 12});
+    at::Tensor bias = at::zeros({3, 1, 1, 16});
+    bias.index_put_({1, 0, 0, 0}, -INFINITY);
+    out.emplace_back("decode attention output 0", RelErr(DecodeAttention(q, kc, vc, 9, bias, 0.3),
+                                                        DecodeAttentionComposite(q, kc, vc, 9, bias, 0.3)));
+  }
+  return out;
 }
 
 }  // namespace siri

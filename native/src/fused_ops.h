@@ -6,6 +6,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace siri {
@@ -21,5 +23,18 @@ at::Tensor FusedSwiGlu(const at::Tensor& gate_up);
 // positions 0..L-1 with tables cos/sin [>= L, hd/2]:  (x1, x2) -> (x1 cos - x2 sin, x2 cos + x1 sin).
 std::vector<at::Tensor> FusedQkvRope(const at::Tensor& qkv, const at::Tensor& cos, const at::Tensor& sin,
                                      int64_t num_heads, int64_t num_kv_heads, int64_t head_dim);
+
+// One decode step of grouped-query attention over a static KV cache:
+//   q [B, nh, hd]; k_cache, v_cache [B, kvh, capacity, hd] (positions [0, length) valid);
+//   key_bias [B, 1, 1, capacity] additive (0 or -inf for padding keys).
+//   out[b, h] = sum_j softmax_j(scale q[b,h].k[b,h/g,j] + bias[b,j]) v[b,h/g,j]  ->  [B, nh * hd]
+// The CPU kernel reads each K/V row once for all g = nh/kvh query heads that share it (memory-bound by
+// design) and has no per-length GEMM set-up cost; other devices use matmul + softmax.
+at::Tensor DecodeAttention(const at::Tensor& q, const at::Tensor& k_cache, const at::Tensor& v_cache, int64_t length,
+                           const at::Tensor& key_bias, double scale);
+
+// Test hook: runs each fused CPU kernel and its ATen composition on random inputs (odd sizes included) and
+// returns the largest relative error of every output and gradient, by name.
+std::vector<std::pair<std::string, double>> FusedOpsSelfCheck(uint64_t seed);
 
 }  // namespace siri

@@ -112,7 +112,9 @@ GenerateOutput Policy::Generate(const TokenBatch& prompts, const GenerateOptions
     }
     if (options.progress) options.progress(Progress{"prefill", 0, options.max_new_tokens, count * S});
     KVCache cache = model_->NewCache(count, P + options.max_new_tokens);
+    PhaseTimer timer;
     at::Tensor last_hidden = model_->Prefill(ids.to(device), pad.to(device), cache);
+    timer.Mark("prefill");
     const at::Tensor expand = at::arange(count, at::kLong).repeat_interleave(S);  // row -> prompt
     cache.SelectRows(expand.to(device));
     at::Tensor logits = at::linear(last_hidden.index_select(0, expand.to(device)), head);  // [B, V]
@@ -166,9 +168,11 @@ GenerateOutput Policy::Generate(const TokenBatch& prompts, const GenerateOptions
         next_position = std::move(new_pos);
       }
       const at::Tensor positions = at::tensor(at::ArrayRef<int64_t>(next_position), at::kLong).clone().to(device);
+      timer.Mark("sample");
       const at::Tensor hidden = model_->DecodeStep(next_tokens, positions, cache);
       for (auto& p : next_position) ++p;
       logits = at::linear(hidden, head);
+      timer.Mark("decode step");
     }
   }
 

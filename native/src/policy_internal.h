@@ -4,6 +4,9 @@
 
 #include <ATen/ATen.h>
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +44,23 @@ struct ResponseRows {
 };
 ResponseRows CollectResponseRows(const TokenBatch& batch, const std::vector<uint8_t>& mask,
                                  const std::vector<size_t>& rows, int64_t max_len);
+
+// Phase timings on stderr when SIRI_NATIVE_PROFILE is set (development aid; costs nothing otherwise).
+class PhaseTimer {
+ public:
+  PhaseTimer() : enabled_(std::getenv("SIRI_NATIVE_PROFILE") != nullptr), last_(Clock::now()) {}
+  void Mark(const char* phase) {
+    if (!enabled_) return;
+    const auto now = Clock::now();
+    std::fprintf(stderr, "[siri profile] %-14s %8.2f ms\n", phase, std::chrono::duration<double, std::milli>(now - last_).count());
+    last_ = now;
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  bool enabled_;
+  Clock::time_point last_;
+};
 
 // Rows of [n, V] logits per chunk so one chunk stays near `budget_elems` floats.
 int64_t HeadChunkRows(int64_t vocab, int64_t budget_elems = 32ll << 20);

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "errors.h"
+#include "fused_ops.h"
 #include "policy.h"
 
 namespace siri {
@@ -473,6 +474,16 @@ Napi::Value InitPolicy(const Napi::CallbackInfo& info) {
   });
 }
 
+// Test hook: fused CPU kernels vs their ATen compositions (see FusedOpsSelfCheck).
+Napi::Value FusedOpsCheck(const Napi::CallbackInfo& info) {
+  return GuardJs(info, [&]() -> Napi::Value {
+    const uint64_t seed = info.Length() > 0 && info[0].IsNumber() ? static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()) : 0;
+    Napi::Object out = Napi::Object::New(info.Env());
+    for (const auto& [name, err] : FusedOpsSelfCheck(seed)) out.Set(name, err);
+    return out;
+  });
+}
+
 }  // namespace
 
 void RegisterPolicy(Napi::Env env, Napi::Object exports) {
@@ -481,6 +492,7 @@ void RegisterPolicy(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<AddonData>(data);
   exports.Set("loadPolicy", Napi::Function::New(env, LoadPolicy, "loadPolicy"));
   exports.Set("initPolicy", Napi::Function::New(env, InitPolicy, "initPolicy"));
+  exports.Set("fusedOpsSelfCheck", Napi::Function::New(env, FusedOpsCheck, "fusedOpsSelfCheck"));
 }
 
 }  // namespace siri

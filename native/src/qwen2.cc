@@ -467,13 +467,11 @@ at::Tensor Qwen2Model::DecodeStep(const at::Tensor& tokens, const at::Tensor& po
   EnsureFused();
   const int64_t B = tokens.size(0);
   const int64_t nh = config_.num_attention_heads, kvh = config_.num_key_value_heads, hd = config_.head_dim;
-  const int64_t groups = nh / kvh;
   const int64_t t = cache.length;
   TORCH_CHECK(t < cache.capacity, "KV cache full");
   EnsureRope(cache.capacity);
   const at::Tensor cos = rope_cos_.index_select(0, positions).view({B, 1, hd / 2});
   const at::Tensor sin = rope_sin_.index_select(0, positions).view({B, 1, hd / 2});
-  const at::Tensor bias = cache.key_bias.narrow(3, 0, t + 1);  // [B,1,1,t+1]
   const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
   at::Tensor x = at::embedding(embed_, tokens);  // [B, H]
   for (size_t li = 0; li < layers_.size(); ++li) {
@@ -485,13 +483,7 @@ at::Tensor Qwen2Model::DecodeStep(const at::Tensor& tokens, const at::Tensor& po
     const at::Tensor v = qkv.narrow(-1, (nh + kvh) * hd, kvh * hd).view({B, kvh, hd});
     cache.k[li].select(2, t).copy_(k);
     cache.v[li].select(2, t).copy_(v);
-    const at::Tensor keys = cache.k[li].narrow(2, 0, t + 1);  // [B, kvh, t+1, hd]
-    const at::Tensor values = cache.v[li].narrow(2, 0, t + 1);
-    // Grouped-query attention without repeating K/V: the g query heads of a KV head share one matmul.
-    const at::Tensor qg = q.view({B, kvh, groups, hd});
-    const at::Tensor scores = at::matmul(qg, keys.transpose(-1, -2)).mul_(scale).add_(bias);  // [B,kvh,g,t+1]
-    const at::Tensor probs = at::softmax(scores, -1);
-    const at::Tensor attn = at::matmul(probs, values).reshape({B, nh * hd});
+    const at::Tensor attn = DecodeAttention(q, cache.k[li], cache.v[li], t + 1, cache.key_bias, scale);  // [B, nh*hd]
     x = x + at::linear(attn, layer.o_w);
     const at::Tensor gu = at::linear(RmsNorm(x, layer.post_norm), fused_gate_up_w_[li]);
     x = x + at::linear(FusedSwiGlu(gu), layer.down_w);

@@ -25,23 +25,6 @@
 namespace siri {
 namespace {
 
-// Phase timings on stderr when SIRI_NATIVE_PROFILE is set (development aid; costs nothing otherwise).
-class PhaseTimer {
- public:
-  PhaseTimer() : enabled_(std::getenv("SIRI_NATIVE_PROFILE") != nullptr), last_(Clock::now()) {}
-  void Mark(const char* phase) {
-    if (!enabled_) return;
-    const auto now = Clock::now();
-    std::fprintf(stderr, "[siri profile] %-14s %8.2f ms\n", phase, std::chrono::duration<double, std::milli>(now - last_).count());
-    last_ = now;
-  }
-
- private:
-  using Clock = std::chrono::steady_clock;
-  bool enabled_;
-  Clock::time_point last_;
-};
-
 struct HeadForwardResult {
   at::Tensor logprobs;  // [N]
   at::Tensor entropy;   // [N]

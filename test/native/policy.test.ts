@@ -253,4 +253,43 @@ describe('Policy forward and scoring', () => {
       'decode:5/5',
     ]);
   });
+
+  test('maxBatch splits the work by whole prompts without changing the result', async () => {
+    const prompts = [randomIds(4, V, 20), randomIds(9, V, 21), randomIds(6, V, 22)];
+    const opts = { samplesPerPrompt: 2, maxNewTokens: 6, temperature: 0 };
+    const all = await policy.generate(prompts, opts);
+    const split = await policy.generate(prompts, { ...opts, maxBatch: 2 });
+    assert.deepEqual(
+      split.map((s) => s.tokenIds),
+      all.map((s) => s.tokenIds),
+    );
+  });
+
+  test('long calls run off the JS thread, and concurrent calls on one policy are serialised', async () => {
+    const big = await Policy.init(
+      tinyConfig({ hidden_size: 256, intermediate_size: 1024, num_hidden_layers: 4 }),
+      {
+        seed: 1,
+      },
+    );
+    let ticks = 0;
+    const timer = setInterval(() => (ticks += 1), 1);
+    const started = Date.now();
+    const [samples, scores] = await Promise.all([
+      big.generate([randomIds(16, V, 23)], {
+        samplesPerPrompt: 16,
+        maxNewTokens: 48,
+        temperature: 1,
+        seed: 1,
+      }),
+      big.logprobs([randomIds(64, V, 24)], [Array.from({ length: 64 }, (_, t) => (t > 0 ? 1 : 0))]),
+    ]);
+    clearInterval(timer);
+    const elapsed = Date.now() - started;
+    assert.equal(samples.length, 16);
+    assert.equal(scores.logprobs[0]!.length, 64);
+    // The event loop kept running while the engine worked (a blocked loop would tick at most once).
+    assert.ok(ticks >= Math.min(5, elapsed / 4), `${ticks} timer ticks in ${elapsed} ms`);
+    big.dispose();
+  });
 });
