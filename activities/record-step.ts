@@ -20,6 +20,7 @@ export async function recordStep(input: RecordStepInput): Promise<void> {
     wallMs: {
       ...input.metrics.wallMs,
       step: input.stepStartedAtMs > 0 ? Date.now() - input.stepStartedAtMs : 0,
+      startedAtMs: input.stepStartedAtMs,
     },
   };
   const earlier = existsSync(paths.metrics)

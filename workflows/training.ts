@@ -9,6 +9,7 @@ import {
   continueAsNew,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -100,6 +101,13 @@ const shared = proxyActivities<typeof activities>({
     maximumInterval: '30 seconds',
     nonRetryableErrorTypes: ['InvalidRunInput'],
   },
+});
+
+// CPU-light bookkeeping of every step runs as local activities in the workflow's own worker: no task
+// queue round trip, which keeps the orchestration overhead per step small.
+const local = proxyLocalActivities<typeof activities>({
+  startToCloseTimeout: '30 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: ['InvalidRunInput'] },
 });
 
 export async function siriTraining(trainingInput: TrainingInput): Promise<TrainingResult> {
@@ -225,7 +233,7 @@ export async function siriTraining(trainingInput: TrainingInput): Promise<Traini
         ),
       );
       activity = `reward step ${step}`;
-      reward = await shared.reward({
+      reward = await local.reward({
         runDir,
         step,
         maxTokens,
@@ -306,7 +314,7 @@ export async function siriTraining(trainingInput: TrainingInput): Promise<Traini
       status: step + 1 >= config.totalSteps ? 'completed' : 'running',
     };
     activity = `record step ${step}`;
-    await shared.recordStep({
+    await local.recordStep({
       runDir,
       metrics,
       state: nextState,
