@@ -114,6 +114,8 @@ export interface GenerateOptions {
   stopTokenIds?: number[];
   /** Most sequences decoded together (whole prompts per batch); default all. */
   maxBatch?: number;
+  /** And at most this much fp32 KV cache per batch (default 4 GiB); smaller batches run one after another. */
+  kvCacheBytes?: number;
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -406,6 +408,7 @@ export class Policy {
         ...(options.seed !== undefined ? { seed: options.seed } : {}),
         stopTokenIds: Int32Array.from(options.stopTokenIds ?? []),
         maxBatch: options.maxBatch ?? 0,
+        ...(options.kvCacheBytes !== undefined ? { kvCacheBytes: options.kvCacheBytes } : {}),
       },
       options.onProgress,
     );

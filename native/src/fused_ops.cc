@@ -13,6 +13,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
+#include <cstring>
 #include <functional>
 
 namespace siri {
@@ -22,12 +23,36 @@ using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define SIRI_MULTIVERSION __attribute__((target_clones("avx2", "default")))
+#define SIRI_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define SIRI_MULTIVERSION
 #endif
 
 constexpr int64_t kRowGrain = 16;
+
+// exp(x) for float without a libm call, so loops that use it vectorize (Cephes expf: range reduction
+// x = n ln2 + r, |r| <= ln2/2, a degree-6 polynomial for e^r, 2^n from the exponent bits; ~1 ulp).
+// Inputs are clamped to [-87.3, 88.7] (results below ~1e-38 come out as ~1e-38 instead of 0).
+__attribute__((always_inline)) inline float FastExp(float x) {
+  x = x < -87.3f ? -87.3f : x;
+  x = x > 88.7f ? 88.7f : x;
+  // n = round(x / ln2) via the 1.5 * 2^23 trick (exact for |x / ln2| < 2^22; no floor call)
+  const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  const float r2 = r * r;
+  float y = 1.9875691500e-4f;
+  y = y * r + 1.3981999507e-3f;
+  y = y * r + 8.3334519073e-3f;
+  y = y * r + 4.1665795894e-2f;
+  y = y * r + 1.6666665459e-1f;
+  y = y * r + 5.0000001201e-1f;
+  y = y * r2 + r + 1.0f;
+  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof(scale));
+  return y * scale;
+}
 
 bool UseCpuKernel(const at::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == at::kFloat; }
 
@@ -131,19 +156,19 @@ SIRI_MULTIVERSION void SwiGluRows(const float* gu, float* y, int64_t begin, int6
     const float* a = gu + r * 2 * I;
     const float* b = a + I;
     float* yr = y + r * I;
-    for (int64_t k = 0; k < I; ++k) yr[k] = a[k] / (1.0f + std::exp(-a[k])) * b[k];
+    for (int64_t k = 0; k < I; ++k) yr[k] = a[k] / (1.0f + FastExp(-a[k])) * b[k];
   }
 }
 
 SIRI_MULTIVERSION void SwiGluBackwardRows(const float* dy, const float* gu, float* dgu, int64_t begin, int64_t end, int64_t I) {
   for (int64_t r = begin; r < end; ++r) {
-    const float* a = gu + r * 2 * I;
-    const float* b = a + I;
-    const float* d = dy + r * I;
-    float* da = dgu + r * 2 * I;
-    float* db = da + I;
+    const float* __restrict a = gu + r * 2 * I;
+    const float* __restrict b = a + I;
+    const float* __restrict d = dy + r * I;
+    float* __restrict da = dgu + r * 2 * I;
+    float* __restrict db = da + I;
     for (int64_t k = 0; k < I; ++k) {
-      const float s = 1.0f / (1.0f + std::exp(-a[k]));
+      const float s = 1.0f / (1.0f + FastExp(-a[k]));
       const float silu = a[k] * s;
       da[k] = d[k] * b[k] * (s + silu * (1.0f - s));
       db[k] = d[k] * silu;
@@ -286,6 +311,67 @@ struct QkvRopeFn : public torch::autograd::Function<QkvRopeFn> {
   }
 };
 
+// ---------- softmax statistics of the LM head ----------
+
+// With d_k = m - z_k >= 0 (m = max z), e_k = exp(-d_k), s = sum e_k:  lse = m + log s,
+// H = sum_k (e_k / s)(d_k + log s) = (sum e_k d_k) / s + log s   (all terms >= 0: no cancellation).
+SIRI_MULTIVERSION void SoftmaxStatsRows(const float* logits, const int64_t* targets, float* lse, float* logp, float* entropy,
+                                        int64_t V, float inv_t, int64_t begin, int64_t end) {
+  for (int64_t r = begin; r < end; ++r) {
+    const float* __restrict z = logits + r * V;
+    float mx[16];
+    for (int j = 0; j < 16; ++j) mx[j] = -INFINITY;
+    int64_t k = 0;
+    for (; k + 16 <= V; k += 16) {
+      for (int j = 0; j < 16; ++j) mx[j] = z[k + j] > mx[j] ? z[k + j] : mx[j];
+    }
+    float m = -INFINITY;
+    for (int j = 0; j < 16; ++j) m = mx[j] > m ? mx[j] : m;
+    for (; k < V; ++k) m = z[k] > m ? z[k] : m;
+    m *= inv_t;
+    float se[16] = {0}, sd[16] = {0};
+    k = 0;
+    for (; k + 16 <= V; k += 16) {
+      for (int j = 0; j < 16; ++j) {
+        const float d = m - z[k + j] * inv_t;
+        const float e = FastExp(-d);
+        se[j] += e;
+        sd[j] += e * d;
+      }
+    }
+    float s = 0, sdd = 0;
+    for (int j = 0; j < 16; ++j) {
+      s += se[j];
+      sdd += sd[j];
+    }
+    for (; k < V; ++k) {
+      const float d = m - z[k] * inv_t;
+      const float e = FastExp(-d);
+      s += e;
+      sdd += e * d;
+    }
+    const float log_s = std::log(s);
+    lse[r] = m + log_s;
+    entropy[r] = sdd / s + log_s;
+    logp[r] = z[targets[r]] * inv_t - lse[r];
+  }
+}
+
+SIRI_MULTIVERSION void SoftmaxStatsBackwardRows(float* logits, const int64_t* targets, const float* lse, const float* entropy,
+                                                const float* g1, const float* g2, int64_t V, float inv_t, int64_t begin,
+                                                int64_t end) {
+  for (int64_t r = begin; r < end; ++r) {
+    float* __restrict z = logits + r * V;
+    const float l = lse[r], h = entropy[r], a = g1[r], b = g2 ? g2[r] : 0.0f;
+    for (int64_t k = 0; k < V; ++k) {
+      const float logp = z[k] * inv_t - l;
+      const float p = FastExp(logp);
+      z[k] = -p * (a + b * (logp + h)) * inv_t;
+    }
+    z[targets[r]] += a * inv_t;
+  }
+}
+
 // ---------- decode attention ----------
 
 // Rows are (b, kv head) pairs; scratch holds g x length scores.
@@ -371,6 +457,24 @@ at::Tensor DecodeAttentionComposite(const at::Tensor& q, const at::Tensor& k_cac
   return at::matmul(at::softmax(scores, -1), values).reshape({B, nh * hd});
 }
 
+SoftmaxStats SoftmaxStatsComposite(const at::Tensor& logits, const at::Tensor& targets, double inv_t) {
+  const at::Tensor z = logits.mul(inv_t);
+  const at::Tensor lse = at::logsumexp(z, {1}, true);
+  const at::Tensor logp_all = z - lse;
+  const at::Tensor entropy = -(logp_all.exp() * logp_all).sum(-1);
+  return {lse.view({-1}), logp_all.gather(1, targets.view({-1, 1})).view({-1}), entropy};
+}
+
+void SoftmaxStatsBackwardComposite(at::Tensor& logits, const at::Tensor& targets, const SoftmaxStats& st,
+                                   const at::Tensor& g1, const at::Tensor& g2, double inv_t) {
+  const at::Tensor logp_all = logits.mul(inv_t).sub_(st.lse.view({-1, 1}));
+  const at::Tensor p = logp_all.exp();
+  at::Tensor dz = g2.defined() ? logp_all.add(st.entropy.view({-1, 1})).mul_(g2.view({-1, 1})).add_(g1.view({-1, 1})).mul_(p).neg_()
+                               : p.mul(g1.view({-1, 1})).neg_();
+  dz.scatter_add_(1, targets.view({-1, 1}), g1.view({-1, 1}));
+  logits.copy_(dz.mul_(inv_t));
+}
+
 double RelErr(const at::Tensor& a, const at::Tensor& b) {
   return (a - b).abs().max().item<double>() / std::max(1e-12, b.abs().max().item<double>());
 }
@@ -415,6 +519,41 @@ at::Tensor DecodeAttention(const at::Tensor& q, const at::Tensor& k_cache, const
     DecodeAttentionRows(qp, kp, vp, bp, op, nh, kvh, hd, capacity, length, static_cast<float>(scale), b, e, scores.data());
   });
   return out;
+}
+
+SoftmaxStats ComputeSoftmaxStats(const at::Tensor& logits, const at::Tensor& targets, double inv_temperature) {
+  if (!(UseCpuKernel(logits) && logits.is_contiguous() && targets.device().is_cpu() && targets.scalar_type() == at::kLong)) {
+    return SoftmaxStatsComposite(logits, targets, inv_temperature);
+  }
+  const int64_t n = logits.size(0), V = logits.size(1);
+  const at::Tensor tg = targets.contiguous();
+  SoftmaxStats st{at::empty({n}, logits.options()), at::empty({n}, logits.options()), at::empty({n}, logits.options())};
+  const float* zp = logits.data_ptr<float>();
+  const int64_t* tp = tg.data_ptr<int64_t>();
+  float *lp = st.lse.data_ptr<float>(), *gp = st.logp.data_ptr<float>(), *ep = st.entropy.data_ptr<float>();
+  at::parallel_for(0, n, 1, [&](int64_t b, int64_t e) {
+    SoftmaxStatsRows(zp, tp, lp, gp, ep, V, static_cast<float>(inv_temperature), b, e);
+  });
+  return st;
+}
+
+void SoftmaxStatsBackwardInPlace(at::Tensor& logits, const at::Tensor& targets, const SoftmaxStats& stats,
+                                 const at::Tensor& g_logp, const at::Tensor& g_entropy, double inv_temperature) {
+  if (!(UseCpuKernel(logits) && logits.is_contiguous() && targets.device().is_cpu() && targets.scalar_type() == at::kLong)) {
+    SoftmaxStatsBackwardComposite(logits, targets, stats, g_logp, g_entropy, inv_temperature);
+    return;
+  }
+  const int64_t n = logits.size(0), V = logits.size(1);
+  const at::Tensor tg = targets.contiguous(), lse = stats.lse.contiguous(), ent = stats.entropy.contiguous();
+  const at::Tensor g1 = g_logp.contiguous();
+  const at::Tensor g2 = g_entropy.defined() ? g_entropy.contiguous() : at::Tensor();
+  float* zp = logits.data_ptr<float>();
+  const int64_t* tp = tg.data_ptr<int64_t>();
+  const float *lp = lse.data_ptr<float>(), *ep = ent.data_ptr<float>(), *g1p = g1.data_ptr<float>();
+  const float* g2p = g2.defined() ? g2.data_ptr<float>() : nullptr;
+  at::parallel_for(0, n, 1, [&](int64_t b, int64_t e) {
+    SoftmaxStatsBackwardRows(zp, tp, lp, ep, g1p, g2p, V, static_cast<float>(inv_temperature), b, e);
+  });
 }
 
 std::vector<std::pair<std::string, double>> FusedOpsSelfCheck(uint64_t seed) {
@@ -467,6 +606,23 @@ std::vector<std::pair<std::string, double>> FusedOpsSelfCheck(uint64_t seed) {
     bias.index_put_({1, 0, 0, 0}, -INFINITY);
     out.emplace_back("decode attention output 0", RelErr(DecodeAttention(q, kc, vc, 9, bias, 0.3),
                                                         DecodeAttentionComposite(q, kc, vc, 9, bias, 0.3)));
+  }
+  {
+    // softmax statistics and their backward: 5 rows over 1000 + 7 logits (vector tail), temperature 0.7
+    at::NoGradGuard no_grad;
+    const at::Tensor logits = randn({5, 1007}) * 4;
+    const at::Tensor targets = at::randint(1007, {5}, gen, at::kLong);
+    const at::Tensor g1 = randn({5}), g2 = randn({5});
+    const double inv_t = 1.0 / 0.7;
+    const SoftmaxStats a = ComputeSoftmaxStats(logits, targets, inv_t);
+    const SoftmaxStats b = SoftmaxStatsComposite(logits, targets, inv_t);
+    out.emplace_back("softmax stats lse", RelErr(a.lse, b.lse));
+    out.emplace_back("softmax stats logp", RelErr(a.logp, b.logp));
+    out.emplace_back("softmax stats entropy", RelErr(a.entropy, b.entropy));
+    at::Tensor da = logits.clone(), db = logits.clone();
+    SoftmaxStatsBackwardInPlace(da, targets, a, g1, g2, inv_t);
+    SoftmaxStatsBackwardComposite(db, targets, b, g1, g2, inv_t);
+    out.emplace_back("softmax stats grad", RelErr(da, db));
   }
   return out;
 }

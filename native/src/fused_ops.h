@@ -33,6 +33,19 @@ std::vector<at::Tensor> FusedQkvRope(const at::Tensor& qkv, const at::Tensor& co
 at::Tensor DecodeAttention(const at::Tensor& q, const at::Tensor& k_cache, const at::Tensor& v_cache, int64_t length,
                            const at::Tensor& key_bias, double scale);
 
+// Per row of logits [n, V] scaled by inv_temperature (z = logits / T): with p = softmax(z),
+//   lse = log sum_k exp z_k,  logp = z_target - lse,  entropy = -sum_k p_k log p_k      (each [n])
+struct SoftmaxStats {
+  at::Tensor lse, logp, entropy;
+};
+SoftmaxStats ComputeSoftmaxStats(const at::Tensor& logits, const at::Tensor& targets, double inv_temperature);
+
+// Backward of ComputeSoftmaxStats for upstream gradients g_logp [n] and g_entropy [n] (undefined = 0),
+// written over `logits` (which must be the same values the stats came from):
+//   dL/dlogits_k = (g_logp (1[k = target] - p_k) - g_entropy p_k (log p_k + H)) / T
+void SoftmaxStatsBackwardInPlace(at::Tensor& logits, const at::Tensor& targets, const SoftmaxStats& stats,
+                                 const at::Tensor& g_logp, const at::Tensor& g_entropy, double inv_temperature);
+
 // Test hook: runs each fused CPU kernel and its ATen composition on random inputs (odd sizes included) and
 // returns the largest relative error of every output and gradient, by name.
 std::vector<std::pair<std::string, double>> FusedOpsSelfCheck(uint64_t seed);

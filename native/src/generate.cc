@@ -15,6 +15,9 @@
 namespace siri {
 namespace {
 
+constexpr int64_t kPrefillTokens = 16384;         // prompt tokens per prefill forward
+constexpr int64_t kPrefillMaskElems = 1ll << 28;  // attention-mask booleans per padded prefill forward
+
 struct Sampled {
   at::Tensor tokens;             // [b] int64
   at::Tensor policy_logprobs;    // [b] log pi(token), temperature 1
@@ -87,9 +90,17 @@ GenerateOutput Policy::Generate(const TokenBatch& prompts, const GenerateOptions
   std::vector<std::vector<float>> logps(total_samples), sampling_logps(total_samples);
   std::vector<uint8_t> stopped(total_samples, 0);
 
-  // Groups of whole prompts with at most max_batch samples (at least one prompt per group).
+  // Groups of whole prompts decoded together: at most max_batch samples, and by default no more than
+  // kv_cache_bytes of KV cache (at least one prompt per group).
+  int64_t longest_prompt = 0;
+  for (size_t p = 0; p < prompts.count(); ++p) longest_prompt = std::max(longest_prompt, prompts.length(p));
+  const Qwen2Config& cfg = model_->config();
+  const int64_t cache_bytes_per_sample = cfg.num_hidden_layers * 2 * cfg.num_key_value_heads * cfg.head_dim *
+                                         (longest_prompt + options.max_new_tokens) * static_cast<int64_t>(sizeof(float));
+  int64_t per_group = num_prompts;
+  if (options.max_batch > 0) per_group = std::min(per_group, std::max<int64_t>(1, options.max_batch / S));
+  per_group = std::min(per_group, std::max<int64_t>(1, options.kv_cache_bytes / std::max<int64_t>(1, cache_bytes_per_sample * S)));
   std::vector<std::pair<int64_t, int64_t>> groups;  // [first prompt, prompt count)
-  const int64_t per_group = options.max_batch > 0 ? std::max<int64_t>(1, options.max_batch / S) : num_prompts;
   for (int64_t p = 0; p < num_prompts; p += per_group) groups.emplace_back(p, std::min(per_group, num_prompts - p));
 
   const at::Tensor head = model_->HeadWeight();
@@ -113,7 +124,16 @@ GenerateOutput Policy::Generate(const TokenBatch& prompts, const GenerateOptions
     if (options.progress) options.progress(Progress{"prefill", 0, options.max_new_tokens, count * S});
     KVCache cache = model_->NewCache(count, P + options.max_new_tokens);
     PhaseTimer timer;
-    at::Tensor last_hidden = model_->Prefill(ids.to(device), pad.to(device), cache);
+    // Prefill in slices of prompts that keep the activations (and, with padding, the [rows, P, P] mask) bounded.
+    bool padded = false;
+    for (int64_t r = 0; r < count; ++r) padded = padded || pad_p[r] > 0;
+    const int64_t slice = std::max<int64_t>(1, std::min(kPrefillTokens / P, padded ? kPrefillMaskElems / (P * P) : count));
+    std::vector<at::Tensor> last_rows;
+    for (int64_t r0 = 0; r0 < count; r0 += slice) {
+      const int64_t n = std::min(slice, count - r0);
+      last_rows.push_back(model_->Prefill(ids.narrow(0, r0, n).to(device), pad.narrow(0, r0, n).to(device), padded, r0, cache));
+    }
+    at::Tensor last_hidden = at::cat(last_rows, 0);
     timer.Mark("prefill");
     const at::Tensor expand = at::arange(count, at::kLong).repeat_interleave(S);  // row -> prompt
     cache.SelectRows(expand.to(device));

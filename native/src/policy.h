@@ -53,6 +53,7 @@ struct GenerateOptions {
   std::optional<uint64_t> seed;  // none = draw from the policy's checkpointed RNG
   std::vector<int64_t> stop_token_ids;
   int64_t max_batch = 0;  // most sequences decoded together (0 = all); prompts are never split
+  int64_t kv_cache_bytes = 4ll << 30;  // and at most this much KV cache per group (fp32 K and V, all layers)
   ProgressFn progress;
 };
 

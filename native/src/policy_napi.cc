@@ -292,6 +292,8 @@ class NativePolicy : public Napi::ObjectWrap<NativePolicy> {
         }
       }
       opts.max_batch = GetInt(o, "maxBatch", 0);
+      opts.kv_cache_bytes = GetInt(o, "kvCacheBytes", opts.kv_cache_bytes);
+      if (opts.kv_cache_bytes < 1) throw std::invalid_argument("kvCacheBytes must be >= 1");
       const Napi::Value cb = info.Length() > 3 ? info[3] : info.Env().Undefined();
       return Queue<GenerateOutput>(
           info.Env(), policy,

@@ -418,42 +418,54 @@ KVCache Qwen2Model::NewCache(int64_t batch, int64_t capacity) const {
   return cache;
 }
 
-at::Tensor Qwen2Model::Prefill(const at::Tensor& ids, const at::Tensor& pad, KVCache& cache) {
+at::Tensor Qwen2Model::Prefill(const at::Tensor& ids, const at::Tensor& pad, bool padded, int64_t row_offset,
+                               KVCache& cache) {
   c10::NoGradGuard no_grad;
   EnsureFused();
   const int64_t B = ids.size(0), P = ids.size(1);
   const int64_t nh = config_.num_attention_heads, kvh = config_.num_key_value_heads, hd = config_.head_dim;
   TORCH_CHECK(P <= cache.capacity, "prompt longer than the KV cache");
+  TORCH_CHECK(row_offset + B <= cache.k[0].size(0), "prefill rows outside the KV cache");
   EnsureRope(cache.capacity);
-  const auto long_opts = at::TensorOptions().dtype(at::kLong).device(device_);
-  const at::Tensor col = at::arange(P, long_opts).unsqueeze(0);  // [1, P]
-  const at::Tensor pad_col = pad.unsqueeze(1);                    // [B, 1]
-  // Rope positions count real tokens only: the first real token is position 0 (as transformers does for
-  // left-padded batches, position_ids = cumsum(attention_mask) - 1).
-  const at::Tensor positions = (col - pad_col).clamp_min(0);  // [B, P]
-  const at::Tensor cos = rope_cos_.index_select(0, positions.reshape(-1)).view({B, 1, P, hd / 2});
-  const at::Tensor sin = rope_sin_.index_select(0, positions.reshape(-1)).view({B, 1, P, hd / 2});
-  // Query i sees key j when j <= i and j is a real token; padding queries see themselves (keeps rows finite).
-  const at::Tensor causal = col.transpose(0, 1) >= col;                                 // [P, P] (i, j)
-  const at::Tensor key_real = (col >= pad_col).view({B, 1, 1, P});                      // [B,1,1,P]
-  const at::Tensor diag = at::eye(P, at::TensorOptions().dtype(at::kBool).device(device_));
-  const at::Tensor allowed = (causal.view({1, 1, P, P}) & key_real) | diag.view({1, 1, P, P});
-  cache.key_bias.zero_();
-  cache.key_bias.narrow(3, 0, P).masked_fill_(~key_real, -std::numeric_limits<float>::infinity());
   const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+  const auto long_opts = at::TensorOptions().dtype(at::kLong).device(device_);
+  at::Tensor key_bias = cache.key_bias.narrow(0, row_offset, B);
+  key_bias.zero_();
+  // Left padding: rope positions count real tokens only (the first real token is position 0, as
+  // transformers' position_ids = cumsum(attention_mask) - 1), and an explicit mask hides padding keys.
+  at::Tensor cos, sin, allowed;
+  if (padded) {
+    const at::Tensor col = at::arange(P, long_opts).unsqueeze(0);  // [1, P]
+    const at::Tensor pad_col = pad.unsqueeze(1);                    // [B, 1]
+    const at::Tensor positions = (col - pad_col).clamp_min(0);      // [B, P]
+    cos = rope_cos_.index_select(0, positions.reshape(-1)).view({B, 1, P, hd / 2});
+    sin = rope_sin_.index_select(0, positions.reshape(-1)).view({B, 1, P, hd / 2});
+    // Query i sees key j when j <= i and j is a real token; padding queries see themselves (keeps rows finite).
+    const at::Tensor causal = col.transpose(0, 1) >= col;             // [P, P] (i, j)
+    const at::Tensor key_real = (col >= pad_col).view({B, 1, 1, P});  // [B,1,1,P]
+    const at::Tensor diag = at::eye(P, at::TensorOptions().dtype(at::kBool).device(device_));
+    allowed = (causal.view({1, 1, P, P}) & key_real) | diag.view({1, 1, P, P});
+    key_bias.narrow(3, 0, P).masked_fill_(~key_real, -std::numeric_limits<float>::infinity());
+  }
   at::Tensor x = at::embedding(embed_, ids);
   for (size_t li = 0; li < layers_.size(); ++li) {
     const Qwen2Layer& layer = layers_[li];
-    const at::Tensor h = RmsNorm(x, layer.input_norm);
-    const at::Tensor qkv = at::linear(h, fused_qkv_w_[li], fused_qkv_b_[li]);
-    at::Tensor q = qkv.narrow(-1, 0, nh * hd).view({B, P, nh, hd}).transpose(1, 2);
-    at::Tensor k = qkv.narrow(-1, nh * hd, kvh * hd).view({B, P, kvh, hd}).transpose(1, 2);
-    at::Tensor v = qkv.narrow(-1, (nh + kvh) * hd, kvh * hd).view({B, P, kvh, hd}).transpose(1, 2);
-    q = ApplyRope(q, cos, sin);
-    k = ApplyRope(k, cos, sin);
-    cache.k[li].narrow(2, 0, P).copy_(k);
-    cache.v[li].narrow(2, 0, P).copy_(v);
-    const at::Tensor attn = at::scaled_dot_product_attention(q, k, v, allowed, 0.0, false, scale, nh != kvh);
+    const at::Tensor qkv = at::linear(RmsNorm(x, layer.input_norm), fused_qkv_w_[li], fused_qkv_b_[li]);
+    at::Tensor q, k, v;
+    if (padded) {
+      q = ApplyRope(qkv.narrow(-1, 0, nh * hd).view({B, P, nh, hd}).transpose(1, 2), cos, sin);
+      k = ApplyRope(qkv.narrow(-1, nh * hd, kvh * hd).view({B, P, kvh, hd}).transpose(1, 2), cos, sin);
+      v = qkv.narrow(-1, (nh + kvh) * hd, kvh * hd).view({B, P, kvh, hd}).transpose(1, 2);
+    } else {
+      const std::vector<at::Tensor> heads = FusedQkvRope(qkv, rope_cos_, rope_sin_, nh, kvh, hd);
+      q = heads[0];
+      k = heads[1];
+      v = heads[2];
+    }
+    cache.k[li].narrow(0, row_offset, B).narrow(2, 0, P).copy_(k);
+    cache.v[li].narrow(0, row_offset, B).narrow(2, 0, P).copy_(v);
+    const at::Tensor attn = padded ? at::scaled_dot_product_attention(q, k, v, allowed, 0.0, false, scale, nh != kvh)
+                                   : at::scaled_dot_product_attention(q, k, v, {}, 0.0, true, scale, nh != kvh);
     x = x + at::linear(attn.transpose(1, 2).reshape({B, P, nh * hd}), layer.o_w);
     const at::Tensor gu = at::linear(RmsNorm(x, layer.post_norm), fused_gate_up_w_[li]);
     x = x + at::linear(FusedSwiGlu(gu), layer.down_w);

@@ -95,9 +95,10 @@ class Qwen2Model {
 
   // Generation. Allocates a cache for `batch` rows and `capacity` positions.
   KVCache NewCache(int64_t batch, int64_t capacity) const;
-  // Prefill of left-padded prompts ids [B, P] with pad counts pad [B] (int64 on the device): fills
-  // cache positions [0, P) and returns the final-norm hidden state of the last position [B, H].
-  at::Tensor Prefill(const at::Tensor& ids, const at::Tensor& pad, KVCache& cache);
+  // Prefill of left-padded prompts ids [B, P] with pad counts pad [B] (int64 on the device; `padded` says
+  // whether any is > 0): fills positions [0, P) of cache rows [row_offset, row_offset + B) and returns the
+  // final-norm hidden state of the last position [B, H].
+  at::Tensor Prefill(const at::Tensor& ids, const at::Tensor& pad, bool padded, int64_t row_offset, KVCache& cache);
   // One decode step: tokens [B] at rope positions [B]; appends to the cache; returns hidden [B, H].
   at::Tensor DecodeStep(const at::Tensor& tokens, const at::Tensor& positions, KVCache& cache);
 

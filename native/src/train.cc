@@ -19,6 +19,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "fused_ops.h"
 #include "loss.h"
 #include "policy_internal.h"
 
@@ -28,33 +29,28 @@ namespace {
 struct HeadForwardResult {
   at::Tensor logprobs;  // [N]
   at::Tensor entropy;   // [N]
-  at::Tensor lse;       // [N]
-  std::vector<at::Tensor> cached_logp_all;  // per chunk [n, V] log-softmax (only when keep_cache)
+  std::vector<SoftmaxStats> chunk_stats;
+  std::vector<at::Tensor> cached_logits;  // per chunk [n, V] raw logits (only when keep_cache)
 };
 
 // Chunked LM head + log-softmax + gather + entropy, no autograd.
 HeadForwardResult HeadForward(const at::Tensor& h, const at::Tensor& weight, const at::Tensor& targets,
                               double temperature, int64_t chunk_rows, bool keep_cache) {
   c10::NoGradGuard no_grad;
-  const int64_t N = h.size(0), V = weight.size(0);
+  const int64_t N = h.size(0);
   HeadForwardResult out;
-  out.logprobs = at::empty({N}, h.options());
-  out.entropy = at::empty({N}, h.options());
-  out.lse = at::empty({N}, h.options());
+  std::vector<at::Tensor> logp, ent;
   for (int64_t start = 0; start < N; start += chunk_rows) {
     const int64_t n = std::min(chunk_rows, N - start);
     at::Tensor z = at::linear(h.narrow(0, start, n), weight);  // [n, V]
-    if (temperature != 1.0) z.div_(temperature);
-    const at::Tensor lse = at::logsumexp(z, {1}, /*keepdim=*/true);
-    z.sub_(lse);  // z is now log p
-    const at::Tensor p = z.exp();
-    // H = -sum_k p_k log p_k as a batched dot product (no [n, V] temporary).
-    const at::Tensor ent = at::bmm(p.view({n, 1, V}), z.view({n, V, 1})).view({n}).neg();
-    out.logprobs.narrow(0, start, n).copy_(z.gather(1, targets.narrow(0, start, n).view({n, 1})).view({n}));
-    out.entropy.narrow(0, start, n).copy_(ent);
-    out.lse.narrow(0, start, n).copy_(lse.view({n}));
-    if (keep_cache) out.cached_logp_all.push_back(z);
+    SoftmaxStats st = ComputeSoftmaxStats(z, targets.narrow(0, start, n), 1.0 / temperature);
+    logp.push_back(st.logp);
+    ent.push_back(st.entropy);
+    out.chunk_stats.push_back(std::move(st));
+    if (keep_cache) out.cached_logits.push_back(z);
   }
+  out.logprobs = N > 0 ? at::cat(logp) : at::empty({0}, h.options());
+  out.entropy = N > 0 ? at::cat(ent) : at::empty({0}, h.options());
   return out;
 }
 
@@ -63,7 +59,7 @@ HeadForwardResult HeadForward(const at::Tensor& h, const at::Tensor& weight, con
 at::Tensor HeadBackward(const at::Tensor& h, const at::Tensor& weight, const at::Tensor& targets, double temperature,
                         int64_t chunk_rows, HeadForwardResult& fwd, const at::Tensor& g1, const at::Tensor& g2) {
   c10::NoGradGuard no_grad;
-  const int64_t N = h.size(0), V = weight.size(0);
+  const int64_t N = h.size(0);
   at::Tensor dh = at::empty_like(h);
   at::Tensor& wgrad = const_cast<at::Tensor&>(weight).mutable_grad();
   if (!wgrad.defined()) wgrad = at::zeros_like(weight);
@@ -71,33 +67,12 @@ at::Tensor HeadBackward(const at::Tensor& h, const at::Tensor& weight, const at:
   for (int64_t start = 0; start < N; start += chunk_rows, ++chunk) {
     const int64_t n = std::min(chunk_rows, N - start);
     const at::Tensor h_c = h.narrow(0, start, n);
-    at::Tensor logp_all;
-    if (chunk < fwd.cached_logp_all.size()) {
-      logp_all = std::move(fwd.cached_logp_all[chunk]);
-    } else {
-      logp_all = at::linear(h_c, weight);
-      if (temperature != 1.0) logp_all.div_(temperature);
-      logp_all.sub_(fwd.lse.narrow(0, start, n).view({n, 1}));
-    }
-    const at::Tensor p = logp_all.exp();
-    const at::Tensor g1_c = g1.narrow(0, start, n).view({n, 1});
-    at::Tensor dz;
-    if (g2.defined()) {
-      // dz = -p * (g1 + g2 (log p + H)), built in the storage of log p.
-      dz = logp_all.add_(fwd.entropy.narrow(0, start, n).view({n, 1}))
-               .mul_(g2.narrow(0, start, n).view({n, 1}))
-               .add_(g1_c)
-               .mul_(p)
-               .neg_();
-    } else {
-      dz = p.mul(g1_c).neg_();
-    }
-    dz.scatter_add_(1, targets.narrow(0, start, n).view({n, 1}), g1_c);  // + g1 at the target
-    if (temperature != 1.0) dz.div_(temperature);
+    at::Tensor dz = chunk < fwd.cached_logits.size() ? std::move(fwd.cached_logits[chunk]) : at::linear(h_c, weight);
+    SoftmaxStatsBackwardInPlace(dz, targets.narrow(0, start, n), fwd.chunk_stats[chunk], g1.narrow(0, start, n),
+                                g2.defined() ? g2.narrow(0, start, n) : at::Tensor(), 1.0 / temperature);
     dh.narrow(0, start, n).copy_(at::mm(dz, weight));
     wgrad.addmm_(dz.t(), h_c);
   }
-  (void)V;
   return dh;
 }
 

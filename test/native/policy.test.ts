@@ -254,13 +254,19 @@ describe('Policy forward and scoring', () => {
     ]);
   });
 
-  test('maxBatch splits the work by whole prompts without changing the result', async () => {
+  test('maxBatch and kvCacheBytes split the work by whole prompts without changing the result', async () => {
     const prompts = [randomIds(4, V, 20), randomIds(9, V, 21), randomIds(6, V, 22)];
     const opts = { samplesPerPrompt: 2, maxNewTokens: 6, temperature: 0 };
     const all = await policy.generate(prompts, opts);
     const split = await policy.generate(prompts, { ...opts, maxBatch: 2 });
     assert.deepEqual(
       split.map((s) => s.tokenIds),
+      all.map((s) => s.tokenIds),
+    );
+    // a KV-cache budget below one prompt's samples also runs the prompts one group at a time
+    const budget = await policy.generate(prompts, { ...opts, kvCacheBytes: 1 });
+    assert.deepEqual(
+      budget.map((s) => s.tokenIds),
       all.map((s) => s.tokenIds),
     );
   });
