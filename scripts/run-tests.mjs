@@ -36,7 +36,8 @@ child.stdout.on('data', (chunk) => {
 });
 child.on('close', (code) => {
   // The spec reporter's summary has lines "ℹ pass 12" and "ℹ fail 0" (failure details may follow).
-  const count = (name) => Number([...output.matchAll(new RegExp(`^ℹ ${name} (\\d+)$`, 'gm'))].pop()?.[1] ?? 0);
+  const count = (name) =>
+    Number([...output.matchAll(new RegExp(`^ℹ ${name} (\\d+)$`, 'gm'))].pop()?.[1] ?? 0);
   passed = count('pass');
   failed = count('fail');
   if (code !== 0 && failed === 0) failed = 1;

@@ -107,7 +107,11 @@ const shared = proxyActivities<typeof activities>({
 // queue round trip, which keeps the orchestration overhead per step small.
 const local = proxyLocalActivities<typeof activities>({
   startToCloseTimeout: '30 minutes',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: ['InvalidRunInput'] },
+  retry: {
+    initialInterval: '1 second',
+    maximumInterval: '30 seconds',
+    nonRetryableErrorTypes: ['InvalidRunInput'],
+  },
 });
 
 export async function siriTraining(trainingInput: TrainingInput): Promise<TrainingResult> {
