@@ -7,14 +7,17 @@
 // The machine is shared, so the two sides run alternately for --rounds rounds and each side's best round
 // counts (contention only ever slows a run down). Writes bench/results/engine-<config>.json (machine,
 // date, every round of both sides, best-of ratios) and prints a table.
-// Usage: npx tsx bench/engine-bench.ts [--config tiny|small] [--threads N] [--rounds R] [--reps-scale F] [--no-reference]
+// The engine runs in fp32 (the like-for-like comparison) and, as an extra column, with bf16 trunk GEMMs
+// (computeDtype 'bfloat16'; fp32 master weights, norms, attention and LM head) — PyTorch stays fp32.
+// Usage: npx tsx bench/engine-bench.ts [--config tiny|small] [--threads N] [--rounds R] [--reps-scale F]
+//        [--no-bf16] [--no-reference]
 import { execFile } from 'node:child_process';
 import { cpus, hostname, platform, release } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { Policy, engineInfo, type Qwen2Config } from '../native';
+import { Policy, engineInfo, type ComputeDtype, type Qwen2Config } from '../native';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -81,10 +84,15 @@ async function timed(fn: () => Promise<unknown>, warmup: number, reps: number): 
   return times;
 }
 
-async function benchOurs(name: string, threads: number, reps: (n: number) => number): Promise<SideResult> {
+async function benchOurs(
+  name: string,
+  threads: number,
+  reps: (n: number) => number,
+  computeDtype: ComputeDtype,
+): Promise<SideResult> {
   const config = CONFIGS[name]!;
   const V = config.vocab_size;
-  const policy = await Policy.init(config, { seed: 0, threads });
+  const policy = await Policy.init(config, { seed: 0, threads, computeDtype });
   const rand = lcg(1);
   const ids = (n: number): number[] => Array.from({ length: n }, () => Math.floor(rand() * V));
   const timings: Record<string, number[]> = {};
@@ -186,6 +194,7 @@ async function main(): Promise<void> {
     .option('--reps-scale <f>', 'multiply repetition counts', '1')
     .option('--rounds <n>', 'alternate engine and PyTorch this many times; best round counts', '2')
     .option('--no-reference', 'skip the PyTorch side')
+    .option('--no-bf16', 'skip the engine run with bf16 GEMMs')
     .parse(process.argv);
   const opts = program.opts<{
     config?: string;
@@ -193,6 +202,7 @@ async function main(): Promise<void> {
     repsScale: string;
     rounds: string;
     reference: boolean;
+    bf16: boolean;
   }>();
   const rounds = Math.max(1, Number(opts.rounds));
   const threads = Number(opts.threads);
@@ -200,32 +210,40 @@ async function main(): Promise<void> {
   const reps = (n: number): number => Math.max(1, Math.round(n * repsScale));
   const names = opts.config ? [opts.config] : Object.keys(CONFIGS);
   const rows: string[] = [
-    '| config | metric | engine tok/s | PyTorch tok/s | ratio |',
-    '|---|---|---|---|---|',
+    '| config | workload | engine fp32 tok/s | PyTorch fp32 tok/s | fp32 ratio | engine bf16-GEMM tok/s | bf16 ratio |',
+    '|---|---|---|---|---|---|---|',
   ];
   for (const name of names) {
     if (!CONFIGS[name]) throw new Error(`unknown config ${name} (tiny or small)`);
     const ourRounds: SideResult[] = [];
+    const bf16Rounds: SideResult[] = [];
     const referenceRounds: Array<SideResult & Record<string, unknown>> = [];
     for (let r = 0; r < rounds; r++) {
-      ourRounds.push(await benchOurs(name, threads, reps));
+      ourRounds.push(await benchOurs(name, threads, reps, 'float32'));
+      if (opts.bf16) bf16Rounds.push(await benchOurs(name, threads, reps, 'bfloat16'));
       if (opts.reference) referenceRounds.push(await benchReference(name, threads, repsScale));
     }
     const metrics = ['trainStepTokensPerS', 'generateTokensPerS', 'logprobsTokensPerS'] as const;
     const best = (side: SideResult[], key: (typeof metrics)[number]): number | undefined =>
       side.length ? Math.max(...side.map((x) => x[key])) : undefined;
     const ours: Record<string, number> = {};
+    const oursBf16: Record<string, number> = {};
     const reference: Record<string, number> = {};
     const ratios: Record<string, number> = {};
+    const ratiosBf16: Record<string, number> = {};
+    const fmt = (v: number | undefined, digits = 0): string => (v === undefined ? '-' : v.toFixed(digits));
     for (const key of metrics) {
       ours[key] = best(ourRounds, key)!;
+      const bf16 = best(bf16Rounds, key);
+      if (bf16 !== undefined) oursBf16[key] = bf16;
       const theirs = best(referenceRounds, key);
       if (theirs !== undefined) {
         reference[key] = theirs;
         ratios[key] = ours[key] / theirs;
+        if (bf16 !== undefined) ratiosBf16[key] = bf16 / theirs;
       }
       rows.push(
-        `| ${name} | ${key.replace('TokensPerS', '')} | ${ours[key].toFixed(0)} | ${theirs !== undefined ? theirs.toFixed(0) : '-'} | ${ratios[key] ? ratios[key].toFixed(2) + 'x' : '-'} |`,
+        `| ${name} | ${key.replace('TokensPerS', '')} | ${fmt(ours[key])} | ${fmt(theirs)} | ${fmt(ratios[key], 2)}x | ${fmt(bf16)} | ${fmt(ratiosBf16[key], 2)}x |`,
       );
     }
     const result = {
@@ -236,9 +254,15 @@ async function main(): Promise<void> {
       machine: machine(),
       engine: { ...engineInfo(), threads },
       rounds,
-      best: { engine: ours, pytorch: opts.reference ? reference : null },
+      best: {
+        engine: ours,
+        engineBf16Gemm: opts.bf16 ? oursBf16 : null,
+        pytorch: opts.reference ? reference : null,
+      },
       ratios,
+      ratiosBf16Gemm: ratiosBf16,
       engineRounds: ourRounds,
+      engineBf16GemmRounds: bf16Rounds,
       pytorchRounds: referenceRounds,
     };
     const out = join(root, 'bench', 'results', `engine-${name}.json`);

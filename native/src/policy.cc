@@ -56,6 +56,12 @@ c10::Device ParseDevice(const std::string& name) {
   return device;
 }
 
+at::ScalarType ParseComputeDtype(const std::string& name) {
+  if (name == "float32") return at::kFloat;
+  if (name == "bfloat16") return at::kBFloat16;
+  throw std::invalid_argument("computeDtype must be float32 or bfloat16, got '" + name + "'");
+}
+
 }  // namespace
 
 Policy::Policy() : state_(std::make_unique<State>()) {}
@@ -73,6 +79,7 @@ std::unique_ptr<Policy> Policy::Load(const std::string& dir, const PolicyOptions
   policy->ApplyThreads();
   const c10::Device device = ParseDevice(options.device);
   policy->model_ = Qwen2Model::Load(dir, device);
+  policy->model_->SetComputeDtype(ParseComputeDtype(options.compute_dtype));
   policy->state_->rng = at::make_generator<at::CPUGeneratorImpl>(0);
   const std::string state_path = dir + "/" + kStateFile;
   if (FileExists(state_path)) {
@@ -117,6 +124,7 @@ std::unique_ptr<Policy> Policy::Init(const std::string& config_json, uint64_t se
   const c10::Device device = ParseDevice(options.device);
   const Qwen2Config config = Qwen2Config::FromJson(ParseJson(config_json, "config"), "config");
   policy->model_ = Qwen2Model::Init(config, seed, device, ParseStorageDtype(dtype));
+  policy->model_->SetComputeDtype(ParseComputeDtype(options.compute_dtype));
   policy->state_->rng = at::make_generator<at::CPUGeneratorImpl>(seed);
   return policy;
 }
@@ -185,6 +193,7 @@ std::string Policy::ConfigJson() const { return model_->config().ToJsonText(Stor
 int64_t Policy::NumParameters() const { return model_->NumParameters(); }
 int64_t Policy::VocabSize() const { return model_->config().vocab_size; }
 std::string Policy::Device() const { return model_->device().str(); }
+std::string Policy::ComputeDtype() const { return StorageDtypeName(model_->ComputeDtype()); }
 bool Policy::HasOptimizerState() const { return state_->optimizer != nullptr; }
 
 std::vector<std::vector<size_t>> PlanMicroBatches(const TokenBatch& batch, const std::vector<size_t>& include,

@@ -37,6 +37,7 @@ struct PolicyOptions {
   std::string device = "cpu";  // "cpu", "cuda", "cuda:1", …
   int threads = 0;             // intra-op threads; 0 = leave libtorch's default
   bool load_optimizer = true;  // Load(): restore optimizer.safetensors when present
+  std::string compute_dtype = "float32";  // trunk GEMMs: float32 | bfloat16 (see Qwen2Model::SetComputeDtype)
 };
 
 struct SaveOptions {
@@ -140,6 +141,7 @@ class Policy {
   int64_t VocabSize() const;
   int64_t Step() const { return step_; }
   std::string Device() const;
+  std::string ComputeDtype() const;
   bool HasOptimizerState() const;
 
  private:

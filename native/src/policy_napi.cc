@@ -224,6 +224,7 @@ class NativePolicy : public Napi::ObjectWrap<NativePolicy> {
                         InstanceMethod("configJson", &NativePolicy::ConfigJson),
                         InstanceMethod("numParameters", &NativePolicy::NumParameters),
                         InstanceMethod("step", &NativePolicy::StepCount), InstanceMethod("device", &NativePolicy::Device),
+                        InstanceMethod("computeDtype", &NativePolicy::ComputeDtype),
                         InstanceMethod("hasOptimizerState", &NativePolicy::HasOptimizerState),
                         InstanceMethod("dispose", &NativePolicy::Dispose)});
   }
@@ -424,6 +425,9 @@ class NativePolicy : public Napi::ObjectWrap<NativePolicy> {
   Napi::Value Device(const Napi::CallbackInfo& info) {
     return GuardJs(info, [&]() -> Napi::Value { return Napi::String::New(info.Env(), Live("device")->Device()); });
   }
+  Napi::Value ComputeDtype(const Napi::CallbackInfo& info) {
+    return GuardJs(info, [&]() -> Napi::Value { return Napi::String::New(info.Env(), Live("computeDtype")->ComputeDtype()); });
+  }
   Napi::Value HasOptimizerState(const Napi::CallbackInfo& info) {
     return GuardJs(info, [&]() -> Napi::Value { return Napi::Boolean::New(info.Env(), Live("hasOptimizerState")->HasOptimizerState()); });
   }
@@ -442,6 +446,7 @@ PolicyOptions ReadPolicyOptions(const Napi::Object& o) {
   opts.threads = static_cast<int>(GetInt(o, "threads", 0));
   if (opts.threads < 0) throw std::invalid_argument("threads must be >= 0");
   opts.load_optimizer = GetBool(o, "optimizer", true);
+  opts.compute_dtype = GetString(o, "computeDtype", "float32");
   return opts;
 }
 

@@ -376,16 +376,18 @@ at::Tensor Qwen2Model::Hidden(const at::Tensor& ids, bool final_norm) {
   at::Tensor x = at::embedding(embed_, ids);
   for (size_t li = 0; li < layers_.size(); ++li) {
     const Qwen2Layer& layer = layers_[li];
-    const at::Tensor qkv_w = grad ? at::cat({layer.q_w, layer.k_w, layer.v_w}, 0) : fused_qkv_w_[li];
+    const at::Tensor qkv_w = grad ? ToCompute(at::cat({layer.q_w, layer.k_w, layer.v_w}, 0)) : fused_qkv_w_[li];
     const at::Tensor qkv_b = grad ? at::cat({layer.q_b, layer.k_b, layer.v_b}, 0) : fused_qkv_b_[li];
-    const at::Tensor gate_up_w = grad ? at::cat({layer.gate_w, layer.up_w}, 0) : fused_gate_up_w_[li];
-    const at::Tensor qkv = at::linear(RmsNorm(x, layer.input_norm), qkv_w, qkv_b);  // [B, L, (nh+2kvh)*hd]
+    const at::Tensor gate_up_w = grad ? ToCompute(at::cat({layer.gate_w, layer.up_w}, 0)) : fused_gate_up_w_[li];
+    const at::Tensor o_w = grad ? ToCompute(layer.o_w) : fused_o_w_[li];
+    const at::Tensor down_w = grad ? ToCompute(layer.down_w) : fused_down_w_[li];
+    const at::Tensor qkv = Gemm(RmsNorm(x, layer.input_norm), qkv_w, qkv_b);  // [B, L, (nh+2kvh)*hd]
     const std::vector<at::Tensor> heads = FusedQkvRope(qkv, rope_cos_, rope_sin_, nh, kvh, hd);
     const at::Tensor attn = at::scaled_dot_product_attention(heads[0], heads[1], heads[2], {}, 0.0, /*is_causal=*/true,
                                                              scale, /*enable_gqa=*/nh != kvh);
-    x = x + at::linear(attn.transpose(1, 2).reshape({B, L, nh * hd}), layer.o_w);
-    const at::Tensor gate_up = at::linear(RmsNorm(x, layer.post_norm), gate_up_w);  // [B, L, 2I]
-    x = x + at::linear(FusedSwiGlu(gate_up), layer.down_w);
+    x = x + Gemm(attn.transpose(1, 2).reshape({B, L, nh * hd}), o_w);
+    const at::Tensor gate_up = Gemm(RmsNorm(x, layer.post_norm), gate_up_w);  // [B, L, 2I]
+    x = x + Gemm(FusedSwiGlu(gate_up), down_w);
     (void)I;
   }
   return final_norm ? RmsNorm(x, final_norm_) : x;
@@ -397,12 +399,34 @@ void Qwen2Model::EnsureFused() {
   fused_qkv_w_.clear();
   fused_qkv_b_.clear();
   fused_gate_up_w_.clear();
+  fused_o_w_.clear();
+  fused_down_w_.clear();
   for (const Qwen2Layer& l : layers_) {
-    fused_qkv_w_.push_back(at::cat({l.q_w, l.k_w, l.v_w}, 0));
+    fused_qkv_w_.push_back(ToCompute(at::cat({l.q_w, l.k_w, l.v_w}, 0)));
     fused_qkv_b_.push_back(at::cat({l.q_b, l.k_b, l.v_b}, 0));
-    fused_gate_up_w_.push_back(at::cat({l.gate_w, l.up_w}, 0));
+    fused_gate_up_w_.push_back(ToCompute(at::cat({l.gate_w, l.up_w}, 0)));
+    fused_o_w_.push_back(ToCompute(l.o_w.detach()));
+    fused_down_w_.push_back(ToCompute(l.down_w.detach()));
   }
   fused_valid_ = true;
+}
+
+at::Tensor Qwen2Model::ToCompute(const at::Tensor& w) const {
+  return compute_dtype_ == at::kFloat ? w : w.to(compute_dtype_);
+}
+
+at::Tensor Qwen2Model::Gemm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+  if (w.scalar_type() == at::kFloat) return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
+  at::Tensor y = at::linear(x.to(w.scalar_type()), w).to(at::kFloat);
+  return b.defined() ? y + b : y;
+}
+
+void Qwen2Model::SetComputeDtype(at::ScalarType dtype) {
+  if (dtype != at::kFloat && dtype != at::kBFloat16) {
+    throw std::invalid_argument(std::string("computeDtype must be float32 or bfloat16, got ") + c10::toString(dtype));
+  }
+  compute_dtype_ = dtype;
+  fused_valid_ = false;
 }
 
 KVCache Qwen2Model::NewCache(int64_t batch, int64_t capacity) const {
@@ -450,7 +474,7 @@ at::Tensor Qwen2Model::Prefill(const at::Tensor& ids, const at::Tensor& pad, boo
   at::Tensor x = at::embedding(embed_, ids);
   for (size_t li = 0; li < layers_.size(); ++li) {
     const Qwen2Layer& layer = layers_[li];
-    const at::Tensor qkv = at::linear(RmsNorm(x, layer.input_norm), fused_qkv_w_[li], fused_qkv_b_[li]);
+    const at::Tensor qkv = Gemm(RmsNorm(x, layer.input_norm), fused_qkv_w_[li], fused_qkv_b_[li]);
     at::Tensor q, k, v;
     if (padded) {
       q = ApplyRope(qkv.narrow(-1, 0, nh * hd).view({B, P, nh, hd}).transpose(1, 2), cos, sin);
@@ -466,9 +490,9 @@ at::Tensor Qwen2Model::Prefill(const at::Tensor& ids, const at::Tensor& pad, boo
     cache.v[li].narrow(0, row_offset, B).narrow(2, 0, P).copy_(v);
     const at::Tensor attn = padded ? at::scaled_dot_product_attention(q, k, v, allowed, 0.0, false, scale, nh != kvh)
                                    : at::scaled_dot_product_attention(q, k, v, {}, 0.0, true, scale, nh != kvh);
-    x = x + at::linear(attn.transpose(1, 2).reshape({B, P, nh * hd}), layer.o_w);
-    const at::Tensor gu = at::linear(RmsNorm(x, layer.post_norm), fused_gate_up_w_[li]);
-    x = x + at::linear(FusedSwiGlu(gu), layer.down_w);
+    x = x + Gemm(attn.transpose(1, 2).reshape({B, P, nh * hd}), fused_o_w_[li]);
+    const at::Tensor gu = Gemm(RmsNorm(x, layer.post_norm), fused_gate_up_w_[li]);
+    x = x + Gemm(FusedSwiGlu(gu), fused_down_w_[li]);
   }
   cache.length = P;
   return RmsNorm(x.select(1, P - 1), final_norm_);
@@ -489,16 +513,16 @@ at::Tensor Qwen2Model::DecodeStep(const at::Tensor& tokens, const at::Tensor& po
   for (size_t li = 0; li < layers_.size(); ++li) {
     const Qwen2Layer& layer = layers_[li];
     const at::Tensor h = RmsNorm(x, layer.input_norm);
-    const at::Tensor qkv = at::linear(h, fused_qkv_w_[li], fused_qkv_b_[li]);  // [B, (nh+2kvh)*hd]
+    const at::Tensor qkv = Gemm(h, fused_qkv_w_[li], fused_qkv_b_[li]);  // [B, (nh+2kvh)*hd]
     const at::Tensor q = ApplyRope(qkv.narrow(-1, 0, nh * hd).view({B, nh, hd}), cos, sin);
     const at::Tensor k = ApplyRope(qkv.narrow(-1, nh * hd, kvh * hd).view({B, kvh, hd}), cos, sin);
     const at::Tensor v = qkv.narrow(-1, (nh + kvh) * hd, kvh * hd).view({B, kvh, hd});
     cache.k[li].select(2, t).copy_(k);
     cache.v[li].select(2, t).copy_(v);
     const at::Tensor attn = DecodeAttention(q, cache.k[li], cache.v[li], t + 1, cache.key_bias, scale);  // [B, nh*hd]
-    x = x + at::linear(attn, layer.o_w);
-    const at::Tensor gu = at::linear(RmsNorm(x, layer.post_norm), fused_gate_up_w_[li]);
-    x = x + at::linear(FusedSwiGlu(gu), layer.down_w);
+    x = x + Gemm(attn, fused_o_w_[li]);
+    const at::Tensor gu = Gemm(RmsNorm(x, layer.post_norm), fused_gate_up_w_[li]);
+    x = x + Gemm(FusedSwiGlu(gu), fused_down_w_[li]);
   }
   cache.length = t + 1;
   return RmsNorm(x, final_norm_);

@@ -105,6 +105,12 @@ class Qwen2Model {
   // Call after parameters change in place (optimizer step, load) so fused inference weights are rebuilt.
   void MarkParametersChanged() { fused_valid_ = false; }
 
+  // dtype of the trunk's matrix multiplies: float32 (default) or bfloat16 (weights and activations rounded
+  // to bf16 for the GEMM only, fp32 accumulation/outputs, fp32 master weights, norms, attention and the LM
+  // head). On CPUs with AMX/AVX512-BF16 the bf16 GEMMs are several times faster.
+  void SetComputeDtype(at::ScalarType dtype);
+  at::ScalarType ComputeDtype() const { return compute_dtype_; }
+
  private:
   Qwen2Model(Qwen2Config config, c10::Device device);
   void RegisterParameters();
@@ -112,6 +118,9 @@ class Qwen2Model {
   void EnsureRope(int64_t n);
   at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight) const;
   void EnsureFused();
+  at::Tensor ToCompute(const at::Tensor& w) const;
+  // y = x W^T (+ b) with the GEMM in W's dtype; output and bias add in fp32.
+  static at::Tensor Gemm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = at::Tensor());
 
   Qwen2Config config_;
   c10::Device device_;
@@ -123,7 +132,8 @@ class Qwen2Model {
   at::Tensor rope_cos_, rope_sin_;  // [n, hd/2]
   // Fused inference weights: qkv [(nh+2kvh)*hd, H] + bias, gate_up [2I, H].
   bool fused_valid_ = false;
-  std::vector<at::Tensor> fused_qkv_w_, fused_qkv_b_, fused_gate_up_w_;
+  std::vector<at::Tensor> fused_qkv_w_, fused_qkv_b_, fused_gate_up_w_, fused_o_w_, fused_down_w_;
+  at::ScalarType compute_dtype_ = at::kFloat;
 };
 
 at::ScalarType ParseStorageDtype(const std::string& name);

@@ -298,4 +298,36 @@ describe('Policy forward and scoring', () => {
     assert.ok(ticks >= Math.min(5, elapsed / 4), `${ticks} timer ticks in ${elapsed} ms`);
     big.dispose();
   });
+
+  test('bfloat16 compute: the same model within bf16 precision, and it trains', async () => {
+    const fast = await Policy.init(tinyConfig(), { seed: 7, threads: 1, computeDtype: 'bfloat16' });
+    assert.equal(fast.computeDtype, 'bfloat16');
+    assert.equal(policy.computeDtype, 'float32');
+    const seqs = [randomIds(12, V, 30)];
+    const [exact] = await policy.forwardLogits(seqs);
+    const [approx] = await fast.forwardLogits(seqs);
+    const scale = Math.max(...Array.from(exact!, Math.abs));
+    const diff = maxAbsDiff(exact!, approx!);
+    assert.ok(diff > 0, 'bf16 GEMMs change the numbers');
+    assert.ok(diff < 0.05 * scale, `bf16 logits differ by ${diff} (scale ${scale})`);
+    const mask = [seqs[0]!.map((_, t) => (t >= 4 ? 1 : 0))];
+    const sft = { loss: 'sft' as const, lossAggregation: 'token-mean' as const, lr: 1e-2, weightDecay: 0 };
+    const first = await fast.trainStep({ sequences: seqs, responseMask: mask }, sft);
+    let last = first.loss;
+    for (let k = 0; k < 4; k++)
+      last = (await fast.trainStep({ sequences: seqs, responseMask: mask }, sft)).loss;
+    assert.ok(last < first.loss - 0.5, `bf16 SFT loss ${first.loss} -> ${last}`);
+    const samples = await fast.generate([seqs[0]!.slice(0, 4)], {
+      samplesPerPrompt: 2,
+      maxNewTokens: 5,
+      temperature: 1,
+      seed: 1,
+    });
+    assert.equal(samples.length, 2);
+    await assert.rejects(
+      Policy.init(tinyConfig(), { seed: 1, computeDtype: 'float16' as 'float32' }),
+      /computeDtype must be float32 or bfloat16/,
+    );
+    fast.dispose();
+  });
 });
