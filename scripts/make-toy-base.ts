@@ -1,0 +1,243 @@
+// Makes the toy world's base checkpoint (toy/base/) and data files (toy/data/) from a seed:
+// problems → teacher overthinking traces → SFT of a tiny random Qwen2 with our engine (`sft` loss, prompt
+// masked) → save (weights, tokenizer.json, generation_config.json) → measure on held-out problems (k samples
+// at temperature 0.6 with a generous budget): accuracy, length distribution, truncation per budget.
+// Usage: npx tsx scripts/make-toy-base.ts [--seed 0] [--out toy/base] [--steps N] ... (see --help)
+// Same seed, same thread count ⇒ the same checkpoint.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Policy } from '../native/index';
+import { writeToyData } from '../toy/data';
+import { sampleAndGrade, summarize, type MeasureOptions } from '../toy/measure';
+import {
+  TOY_MODEL_SHAPE,
+  toyGenerationConfig,
+  toyModelConfig,
+  type ToyModelShape,
+} from '../toy/model-config';
+import { DEFAULT_DIFFICULTY, generateProblems, type Difficulty, type Problem } from '../toy/problems';
+import { Rng } from '../toy/random';
+import { runSft, sftExamples, type SftOptions } from '../toy/sft';
+import { DEFAULT_TEACHER, writeTraces, type TeacherOptions } from '../toy/teacher';
+import { buildToyTokenizerConfig, ToyTokenizer, writeToyTokenizer } from '../toy/tokenizer';
+
+const { values: args } = parseArgs({
+  options: {
+    seed: { type: 'string', default: '0' },
+    out: { type: 'string', default: 'toy/base' },
+    'data-dir': { type: 'string', default: 'toy/data' },
+    'stats-file': { type: 'string', default: 'toy/base-stats.json' },
+    'train-problems': { type: 'string', default: '8000' },
+    'data-train': { type: 'string', default: '4000' },
+    'data-eval': { type: 'string', default: '200' },
+    steps: { type: 'string', default: '1000' },
+    batch: { type: 'string', default: '32' },
+    lr: { type: 'string', default: '3e-3' },
+    threads: { type: 'string', default: '2' },
+    'measure-problems': { type: 'string', default: '200' },
+    samples: { type: 'string', default: '4' },
+    'max-new-tokens': { type: 'string', default: '512' },
+    'eval-every': { type: 'string', default: '0' },
+    difficulty: { type: 'string', default: '{}' },
+    shape: { type: 'string', default: '{}' },
+    teacher: { type: 'string', default: '{}' },
+    'measure-only': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (args.help) {
+  console.log(
+    'npx tsx scripts/make-toy-base.ts [--seed 0] [--out toy/base] [--data-dir toy/data] [--steps 1000] [--batch 32]\n' +
+      '  [--lr 3e-3] [--threads 2] [--train-problems 8000] [--measure-problems 200] [--samples 4]\n' +
+      '  [--max-new-tokens 512] [--eval-every 0] [--difficulty JSON] [--shape JSON] [--teacher JSON] [--measure-only]',
+  );
+  process.exit(0);
+}
+
+const int = (name: string, text: string | undefined): number => {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0)
+    throw new Error(`--${name} must be a non-negative integer, got ${text}`);
+  return value;
+};
+
+const seed = int('seed', args.seed);
+const threads = int('threads', args.threads);
+const difficulty: Difficulty = {
+  ...DEFAULT_DIFFICULTY,
+  ...(JSON.parse(args.difficulty) as object),
+};
+const shape: ToyModelShape = { ...TOY_MODEL_SHAPE, ...(JSON.parse(args.shape) as object) };
+const teacher: TeacherOptions = { ...DEFAULT_TEACHER, ...(JSON.parse(args.teacher) as object) };
+const outDir = resolve(args.out);
+
+// Every random choice hangs off the one seed: named sub-streams give the sub-seeds.
+const root = new Rng(seed);
+const subSeed = (label: string): number => root.fork(label).nextUint32() >>> 1;
+const seeds = {
+  problems: seed,
+  teacher: subSeed('teacher'),
+  init: subSeed('init'),
+  order: subSeed('order'),
+  measure: subSeed('measure'),
+};
+
+const tokenizer = new ToyTokenizer();
+const measureOptions: MeasureOptions = {
+  samples: int('samples', args.samples),
+  temperature: 0.6,
+  topP: 0.95,
+  maxNewTokens: int('max-new-tokens', args['max-new-tokens']),
+  seed: seeds.measure,
+  budgets: [96, 128, 160, 192, 224, 256, 288, 320, 384],
+  maxBatch: 512,
+};
+const started = performance.now();
+const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(0)}s`;
+
+/** Token lengths (response + EOS) of teacher traces, for comparison with the model's. */
+function teacherLengths(problems: readonly Problem[]): number[] {
+  return writeTraces(problems, seeds.teacher, teacher).map((t) => tokenizer.encode(t.text).length + 1);
+}
+
+async function train(): Promise<void> {
+  const data = writeToyData(resolve(args['data-dir']), {
+    seed: seeds.problems,
+    trainCount: int('data-train', args['data-train']),
+    evalCount: int('data-eval', args['data-eval']),
+    difficulty,
+  });
+  console.log(
+    `data: ${data.train.length} train / ${data.eval.length} held-out problems in ${args['data-dir']}`,
+  );
+
+  const trainProblems = generateProblems({
+    split: 'train',
+    count: int('train-problems', args['train-problems']),
+    seed: seeds.problems,
+    difficulty,
+  });
+  const examples = sftExamples(tokenizer, trainProblems, seeds.teacher, teacher);
+  const tokens = examples.reduce((n, e) => n + e.ids.length, 0);
+  console.log(
+    `sft: ${examples.length} teacher traces, ${tokens} tokens (${(tokens / examples.length).toFixed(1)} per example)`,
+  );
+
+  const config = { ...toyModelConfig(shape) } as Parameters<typeof Policy.init>[0];
+  const policy = await Policy.init(config, { seed: seeds.init, threads, dtype: 'float32' });
+  console.log(`model: ${policy.numParameters()} parameters, ${JSON.stringify(shape)}`);
+
+  const sft: SftOptions = {
+    steps: int('steps', args.steps),
+    batchSize: int('batch', args.batch),
+    lr: Number(args.lr),
+    warmupFraction: 0.05,
+    finalLrFraction: 0.1,
+    betas: [0.9, 0.95],
+    weightDecay: 0.01,
+    gradClip: 1.0,
+    microBatchTokens: 16384,
+    seed: seeds.order,
+  };
+  const evalEvery = int('eval-every', args['eval-every']);
+  const quickEval = generateProblems({ split: 'eval', count: 64, seed: seeds.problems + 1, difficulty });
+  let lossSum = 0;
+  let lossCount = 0;
+  await runSft(policy, examples, sft, async ({ step, lr, result, tokensPerSecond }) => {
+    lossSum += result.loss;
+    lossCount += 1;
+    if ((step + 1) % 25 === 0 || step === sft.steps - 1) {
+      console.log(
+        `step ${step + 1}/${sft.steps} loss ${(lossSum / lossCount).toFixed(4)} lr ${lr.toExponential(2)} ` +
+          `grad ${result.gradNorm.toFixed(2)} ${tokensPerSecond.toFixed(0)} tok/s ${elapsed()}`,
+      );
+      lossSum = 0;
+      lossCount = 0;
+    }
+    if (evalEvery > 0 && (step + 1) % evalEvery === 0 && step + 1 < sft.steps) {
+      const quick = summarize(
+        await sampleAndGrade(policy, tokenizer, quickEval, { ...measureOptions, samples: 1 }),
+        quickEval,
+        [],
+      );
+      console.log(
+        `  quick eval (64 problems, 1 sample): accuracy ${quick.accuracy.toFixed(3)} mean length ${quick.meanLength.toFixed(1)}`,
+      );
+    }
+  });
+
+  // Save through a staging directory so the tokenizer and generation files land in the checkpoint's manifest.
+  const staging = mkdtempSync(join(resolve(outDir, '..'), '.toy-base-staging-'));
+  try {
+    await policy.save(staging, { optimizer: false, weightsDtype: 'float32' });
+    writeToyTokenizer(staging);
+    writeFileSync(
+      join(staging, 'generation_config.json'),
+      JSON.stringify(toyGenerationConfig(), null, 2) + '\n',
+    );
+    const reloaded = await Policy.load(staging, { threads, optimizer: false });
+    await reloaded.save(outDir, { optimizer: false, weightsDtype: 'float32' });
+    reloaded.dispose();
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  policy.dispose();
+  console.log(`saved ${outDir} (${elapsed()})`);
+}
+
+async function measure(): Promise<void> {
+  const policy = await Policy.load(outDir, { threads, optimizer: false });
+  const problems = generateProblems({
+    split: 'eval',
+    count: int('measure-problems', args['measure-problems']),
+    seed: seeds.problems,
+    difficulty,
+  });
+  const records = await sampleAndGrade(policy, tokenizer, problems, measureOptions);
+  const base = summarize(records, problems, measureOptions.budgets);
+  const teacherLens = teacherLengths(problems).sort((a, b) => a - b);
+  const teacherSummary = {
+    meanLength: teacherLens.reduce((a, b) => a + b, 0) / teacherLens.length,
+    median: teacherLens[Math.floor(teacherLens.length / 2)],
+    budgets: measureOptions.budgets.map((b) => ({
+      budget: b,
+      truncated: teacherLens.filter((l) => l > b).length / teacherLens.length,
+    })),
+  };
+  policy.dispose();
+  const stats = {
+    seed,
+    seeds,
+    threads,
+    shape,
+    difficulty,
+    teacher,
+    tokenizerVocab: tokenizer.vocabSize,
+    tokenizerConfig: buildToyTokenizerConfig(),
+    measure: { ...measureOptions, problems: problems.length },
+    base,
+    teacherOnSameProblems: teacherSummary,
+    examples: records.slice(0, 3).map((r) => ({ problem: problems[r.problem]?.problem, response: r.text })),
+  };
+  writeFileSync(resolve(args['stats-file']), JSON.stringify(stats, null, 2) + '\n');
+  console.log(
+    `held-out: accuracy ${base.accuracy.toFixed(3)} over ${base.samples} samples, mean length ${base.meanLength.toFixed(1)}, ` +
+      `hit limit ${base.hitLimit.toFixed(3)}, percentiles ${JSON.stringify(base.percentiles)}`,
+  );
+  for (const row of base.budgets) {
+    const t = teacherSummary.budgets.find((b) => b.budget === row.budget)?.truncated ?? 0;
+    console.log(
+      `  budget ${row.budget}: truncates ${(100 * row.truncated).toFixed(1)}% (teacher ${(100 * t).toFixed(1)}%), accuracy ${row.accuracy.toFixed(3)}`,
+    );
+  }
+  console.log(
+    `  re-checks per response ${base.meanRechecks.toFixed(2)}; "Wait" per response: correct ${base.meanWaits.correct.toFixed(2)}, incorrect ${base.meanWaits.incorrect.toFixed(2)}`,
+  );
+  console.log(`  accuracy by steps ${JSON.stringify(base.accuracyBySteps)}`);
+  console.log(`stats in ${args['stats-file']} (${elapsed()})`);
+}
+
+if (!args['measure-only']) await train();
+await measure();

@@ -1,0 +1,47 @@
+// The toy data files the `toy` run preset reads (toy/data/train.jsonl, toy/data/eval.jsonl): one problem per
+// line as {"problem", "answer", "key", "steps"}, from the seeded generator, so they can be re-made exactly.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateProblems, type Difficulty, type Problem } from './problems';
+
+export interface ToyDataOptions {
+  seed: number;
+  trainCount: number;
+  evalCount: number;
+  difficulty?: Difficulty;
+}
+
+export interface ToyDataRecord {
+  problem: string;
+  answer: string;
+  key: string;
+  steps: number;
+}
+
+export const toRecord = (p: Problem): ToyDataRecord => ({
+  problem: p.problem,
+  answer: p.answer,
+  key: p.key,
+  steps: p.steps.length,
+});
+
+export const toJsonl = (problems: readonly Problem[]): string =>
+  problems.map((p) => JSON.stringify(toRecord(p))).join('\n') + '\n';
+
+/** Writes train.jsonl and eval.jsonl into `dir`; returns the problems written. */
+export function writeToyData(dir: string, options: ToyDataOptions): { train: Problem[]; eval: Problem[] } {
+  const common = { seed: options.seed, ...(options.difficulty ? { difficulty: options.difficulty } : {}) };
+  const train = generateProblems({ split: 'train', count: options.trainCount, ...common });
+  const held = generateProblems({ split: 'eval', count: options.evalCount, ...common });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'train.jsonl'), toJsonl(train));
+  writeFileSync(join(dir, 'eval.jsonl'), toJsonl(held));
+  return { train, eval: held };
+}
+
+export function readToyData(file: string): ToyDataRecord[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as ToyDataRecord);
+}
