@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Everything the GPU machine should run for issue 10's kernels, in one call (it has nvcc, cmake, PyTorch and
+# compute-sanitizer, but no Node): builds native/cuda-tests, runs ctest (CPU references, kernel tests
+# against them, compute-sanitizer memcheck), then the side-by-side benchmark against PyTorch.
+# Logs and JSON go to $OUT (or ./cuda-out). Usage: bench/cuda/run-on-device.sh [--quick] [--no-bench]
+set -uo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+out="${OUT:-$root/cuda-out}"
+mkdir -p "$out"
+quick=""
+bench=1
+for a in "$@"; do
+  case "$a" in
+    --quick) quick="--quick" ;;
+    --no-bench) bench=0 ;;
+  esac
+done
+export PYTHONUNBUFFERED=1
+status=0
+
+{
+  echo "== device"
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv || true
+  nvcc --version | tail -2
+  python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'
+} 2>&1 | tee "$out/device.txt"
+
+echo "== build native/cuda-tests"
+build=/tmp/siri-cuda-tests
+start=$(date +%s)
+if cmake -S "$root/native/cuda-tests" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSIRI_CUDA_RESOURCE_USAGE=ON >"$out/cmake.log" 2>&1 &&
+  cmake --build "$build" -j"$(nproc)" >"$out/build.log" 2>&1; then
+  echo "built in $(($(date +%s) - start)) s"
+  grep -E "cuBLAS" "$out/cmake.log" || true
+  # Registers / shared memory / spills of every kernel, from ptxas.
+  grep -E "Compiling entry|Used [0-9]+ registers|spill" "$out/build.log" >"$out/resource-usage.txt" || true
+  echo "== ctest"
+  (cd "$build" && ctest --output-on-failure --timeout 900 2>&1) | tee "$out/ctest.log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  echo "== full kernel test output (verbose)"
+  "$build/siri_cuda_tests" -v $quick >"$out/cuda-tests-verbose.log" 2>&1 || status=1
+  tail -3 "$out/cuda-tests-verbose.log"
+else
+  echo "build failed; see $out/build.log"
+  tail -30 "$out/cmake.log" "$out/build.log"
+  status=1
+fi
+
+if [ "$bench" = 1 ]; then
+  echo "== benchmark (bench/cuda/bench_kernels.py $quick)"
+  python3 "$root/bench/cuda/bench_kernels.py" $quick --out "$out/cuda-bench.json" 2>&1 | tee "$out/bench.log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+fi
+exit $status
