@@ -142,7 +142,8 @@ def head_bench(mod, n: int, copy_gbps: float, matmul_tflops: float, sweep: bool)
     flops_fwd = 2 * n * VOCAB * HIDDEN
     out: dict = {"tokens": n}
 
-    tiles = [(0, 0)] + ([(4096, 8192), (2048, 16384), (8192, 16384), (16384, 4096)] if sweep else [])
+    # Default plan (256 MB workspace), big tiles (fewer, larger products), and 32 MB tiles that may stay in L2.
+    tiles = [(0, 0)] + ([(4096, 8192), (2048, 16384), (8192, 16384), (16384, 4096), (1024, 8192), (2048, 4096)] if sweep else [])
     best = None
     out["forward_tiles"] = []
     for tc, vc in tiles:
@@ -368,7 +369,8 @@ def main() -> None:
 
     sizes = [4096] if args.quick else [4096, 16384]
     result["lm_head"] = [guarded(lambda n=n: head_bench(mod, n, copy_gbps, mm, sweep=not args.quick and n == 16384)) for n in sizes]
-    result["grpo"] = [guarded(lambda e=e: grpo_bench(mod, 64, 4096 if args.quick else 16384, copy_gbps, e)) for e in (False, True)]
+    grpo_sizes = [(64, 4096)] if args.quick else [(64, 16384), (256, 16384)]  # 1M and 4M tokens of 16K-token sequences
+    result["grpo"] = [guarded(lambda b=b, t=t, e=e: grpo_bench(mod, b, t, copy_gbps, e)) for b, t in grpo_sizes for e in (False, True)]
     result["sampling"] = [
         guarded(lambda b=b, d=d, p=p: sampling_bench(mod, b, d, p, copy_gbps))
         for b in (64, 256)

@@ -475,7 +475,7 @@ int main(int argc, char** argv) {
 #endif
 
   // 2. GRPO loss: every aggregation, with and without dual clip / KL + entropy, advantages per sequence
-  // and per token, the batch's own normaliser and a given one; T = 5000 spans two forward blocks.
+  // and per token, the batch's own normaliser and a given one; T = 5000 spans five forward blocks.
   const int64_t grpo_len = g_quick ? 700 : 5000;
   const char* modes[] = {"token-mean", "seq-mean-token-sum", "seq-mean-token-mean"};
   for (int mode = 0; mode < 3; ++mode)

@@ -65,7 +65,7 @@ enum GrpoOutput : int {
 
 constexpr float kMaxLogRatio = 20.f;
 constexpr int kGrpoThreads = 256;
-constexpr int64_t kGrpoChunk = 4096;  // tokens of one sequence per forward block
+constexpr int64_t kGrpoChunk = 1024;  // tokens of one sequence per forward block (≥ 1024 blocks at 1M tokens)
 constexpr int kGrpoPartials = 6;      // Σ m·ℓ, Σ m, clip-low, clip-high, Σ m·k3(old), Σ m·k3(ref)
 
 struct GrpoToken {

@@ -198,7 +198,8 @@ __global__ void __launch_bounds__(kSampleThreads) SampleRows(const T* __restrict
           if (x[j] == -INFINITY) continue;
           const uint32_t key = OrderedKey(x[j]);
           if (level > 0 && (key >> (shift + level_bits)) != prefix) continue;
-          atomicAdd(&hist[(key >> shift) & (bins - 1)], FixedPointMass(x[j], m, inv_t, inv_sum));
+          const unsigned long long mass = FixedPointMass(x[j], m, inv_t, inv_sum);
+          if (mass != 0) atomicAdd(&hist[(key >> shift) & (bins - 1)], mass);  // most of a real vocabulary is 0
         }
       }
       __syncthreads();
