@@ -50,7 +50,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--temperature <t>', 'sampling temperature (0 = greedy)', '0.6')
     .option('--top-p <p>', 'nucleus mass', '0.95')
     .option('--max-tokens <n>', 'max new tokens per sample', '16384')
-    .option('--template <name>', 'prompt template: r1 | qwen | plain', 'r1')
+    .option('--template <name>', 'prompt template: r1 | qwen | plain | raw', 'r1')
     .option('--out <dir>', 'results directory (default: evals/<model>-<date>)')
     .option('--problem-field <name>', 'field holding the problem', 'problem')
     .option('--answer-field <name>', 'field holding the reference answer', 'answer')

@@ -16,12 +16,15 @@
 //   <|im_start|>system\nPlease reason step by step, and put your final answer within
 //   \boxed{}.<|im_end|>\n<|im_start|>user\n{problem}<|im_end|>\n<|im_start|>assistant\n
 //
+// raw — the problem text exactly, nothing added: for models trained on bare problems (the toy world's
+//   policy); {problem}
+//
 // plain — no chat markup, for base models:
 //   {problem}\nPlease reason step by step, and put your final answer within \boxed{}.\n
 
-export type TemplateName = 'r1' | 'qwen' | 'plain';
+export type TemplateName = 'r1' | 'qwen' | 'plain' | 'raw';
 
-export const TEMPLATE_NAMES: readonly TemplateName[] = ['r1', 'qwen', 'plain'];
+export const TEMPLATE_NAMES: readonly TemplateName[] = ['r1', 'qwen', 'plain', 'raw'];
 
 /** The instruction every template carries. */
 export const STEP_BY_STEP_INSTRUCTION =
@@ -41,6 +44,7 @@ const TEMPLATES: Record<TemplateName, { before: string; after: string; stop: rea
     after: '<|im_end|>\n<|im_start|>assistant\n',
     stop: ['<|im_end|>', '<|endoftext|>'],
   },
+  raw: { before: '', after: '', stop: [] },
   plain: {
     before: '',
     after: `\n${STEP_BY_STEP_INSTRUCTION}\n`,

@@ -54,7 +54,7 @@ export const RunConfigSchema = z.strictObject({
   /** Parent directory of runs: each run writes checkpoints, logs and evaluations to <runDir>/<runId>/. */
   runDir: nonEmptyString,
   trainData: TrainDataSchema,
-  promptTemplate: z.enum(['r1', 'qwen', 'plain']).default('r1'),
+  promptTemplate: z.enum(['r1', 'qwen', 'plain', 'raw']).default('r1'),
 
   /** The length scheduler L(t) (see siri/schedule.ts). */
   schedule: ScheduleSchema,
@@ -275,7 +275,7 @@ const TOY: RunConfig = {
   modelDir: 'toy/base',
   runDir: 'runs/toy',
   trainData: { files: ['toy/data/train.jsonl'], problemField: 'problem', answerField: 'answer' }, // provisional
-  promptTemplate: 'plain', // provisional
+  promptTemplate: 'raw', // the toy policy is trained on bare problem statements (toy/sft.ts)
   schedule: { kind: 'cosine', lMax: 256, lMin: 128, cycle: 20 }, // provisional lengths; cycle 20 steps
   totalSteps: 60, // 3 cycles
   loss: 'grpo',

@@ -159,7 +159,7 @@ export interface EvalJobInput {
   temperature: number;
   topP: number;
   maxTokens: number;
-  template: 'r1' | 'qwen' | 'plain';
+  template: 'r1' | 'qwen' | 'plain' | 'raw';
   seed: number;
   /** Problems per shard (one activity). */
   shardSize: number;

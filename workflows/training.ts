@@ -119,12 +119,10 @@ export async function siriTraining(trainingInput: TrainingInput): Promise<Traini
   const { config, runId, runDir } = input;
   const options: TrainingOptions = { ...DEFAULT_TRAINING_OPTIONS, ...input.options };
   const host = new PolicyHost(options, input.state?.hostQueue ?? null);
-  const state: TrainingState = input.state ?? (await freshState(input));
-  if (input.resumed) {
-    await shared.prepareRun({ runId, runDir, config });
-    input = { ...input, resumed: false };
-  }
-  let activity = 'starting';
+  // Handlers are registered before the first await, so queries and updates sent right after the start
+  // find them; the base checkpoint is filled in once prepareRun has made it.
+  const state: TrainingState = input.state ?? freshState(config);
+  let activity = 'preparing the run directory';
 
   setHandler(progressQuery, (): TrainingProgress => {
     const step = Math.min(state.nextStep, config.totalSteps - 1);
@@ -162,6 +160,12 @@ export async function siriTraining(trainingInput: TrainingInput): Promise<Traini
       },
     },
   );
+
+  if (!input.state || input.resumed) {
+    const prepared = await shared.prepareRun({ runId, runDir, config });
+    if (!input.state) state.checkpoint = prepared.baseCheckpoint;
+    input = { ...input, resumed: false };
+  }
 
   const named = new Map(namedCheckpoints(config.schedule, config.totalSteps).map((n) => [n.step, n.name]));
   const warn = async (step: number, message: string): Promise<void> => {
@@ -365,18 +369,14 @@ export async function siriTraining(trainingInput: TrainingInput): Promise<Traini
   }
 }
 
-async function freshState(input: TrainingInput): Promise<TrainingState> {
-  const prepared = await shared.prepareRun({
-    runId: input.runId,
-    runDir: input.runDir,
-    config: input.config,
-  });
+/** The state of a run that has not started: checkpoint 0 is set by prepareRun. */
+function freshState(config: RunConfig): TrainingState {
   return {
     nextStep: 0,
-    checkpoint: prepared.baseCheckpoint,
+    checkpoint: { path: '', sha256: '', bytes: 0, step: 0 },
     fallbacks: [],
     named: {},
-    evalEverySteps: input.config.eval.everySteps,
+    evalEverySteps: config.eval.everySteps,
     paused: false,
     hostQueue: null,
     warnings: [],

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { projectRoot } from '../helpers/temporal';
 
-export const TOY_BASE = join(projectRoot, 'toy', 'base');
+/** The base model: the committed toy/base, or $SIRI_TEST_TOY_BASE (to test a candidate base). */
+export const TOY_BASE = process.env.SIRI_TEST_TOY_BASE ?? join(projectRoot, 'toy', 'base');
 
 export interface World {
   dir: string;

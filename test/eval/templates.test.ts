@@ -62,11 +62,19 @@ describe('prompt templates', () => {
     assert.deepEqual(stopStrings('plain'), []);
   });
 
+  test('raw is the problem text exactly, with no stop strings', () => {
+    assert.equal(
+      renderPrompt('raw', 'Start with 7. Add 5. What is the result?'),
+      'Start with 7. Add 5. What is the result?',
+    );
+    assert.deepEqual(stopStrings('raw'), []);
+  });
+
   test('template names are validated with the valid ones named', () => {
     assert.equal(parseTemplateName('qwen'), 'qwen');
     assert.throws(
       () => parseTemplateName('llama'),
-      /unknown prompt template "llama" \(expected one of: r1, qwen, plain\)/,
+      /unknown prompt template "llama" \(expected one of: r1, qwen, plain, raw\)/,
     );
   });
 });
