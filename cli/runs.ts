@@ -109,27 +109,37 @@ export function registerRunCommands(program: Command): void {
         const description = await client.workflow.getHandle(workflowId).describe();
         if (description.status.name === 'RUNNING')
           throw new CliError(`run ${runId} is still running; nothing to resume`);
-        const saved = JSON.parse(readFileSync(join(runDir, 'state.json'), 'utf8')) as RunStateFile;
-        if (saved.status === 'completed')
+        // No state.json means the run failed before its first step finished: it starts over from the base.
+        const statePath = join(runDir, 'state.json');
+        const saved = existsSync(statePath)
+          ? (JSON.parse(readFileSync(statePath, 'utf8')) as RunStateFile)
+          : null;
+        if (saved?.status === 'completed')
           throw new CliError(`run ${runId} already completed all ${saved.totalSteps} steps`);
         const config = opts.config
           ? { ...resolveConfig({ config: opts.config }), runDir: join(runDir, '..') }
           : checkPaths(parseRunConfig(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8'))));
-        const state: TrainingState = {
-          nextStep: saved.nextStep,
-          checkpoint: saved.checkpoint,
-          fallbacks: saved.fallbacks,
-          named: saved.named,
-          evalEverySteps: config.eval.everySteps,
-          paused: false,
-          hostQueue: null,
-          warnings: [],
-          recent: [],
-          baseEvaluated: true,
-        };
-        const input: TrainingInput = { runId, runDir, config, state, resumed: true };
+        const state: TrainingState | undefined = saved
+          ? {
+              nextStep: saved.nextStep,
+              checkpoint: saved.checkpoint,
+              fallbacks: saved.fallbacks,
+              named: saved.named,
+              evalEverySteps: config.eval.everySteps,
+              paused: false,
+              hostQueue: null,
+              warnings: [],
+              recent: [],
+              baseEvaluated: true,
+            }
+          : undefined;
+        const input: TrainingInput = { runId, runDir, config, ...(state ? { state } : {}), resumed: true };
         await startTrainingRun(client, input);
-        console.log(`run ${runId} resumed at step ${saved.nextStep} from ${saved.checkpoint.path}`);
+        console.log(
+          saved
+            ? `run ${runId} resumed at step ${saved.nextStep} from ${saved.checkpoint.path}`
+            : `run ${runId} resumed at step 0 from the base model (no step had finished)`,
+        );
         console.log(`Web UI: ${webUiLink(address, namespace, workflowId)}`);
         if (!opts.detach) await followRun(client, workflowId);
       }),
