@@ -4,7 +4,8 @@
  * applies DAPO dynamic sampling when enabled, and writes the training batch to runDir/batches/step-T.json.
  * Inputs: RewardInput. Output: RewardResult (FileRef of the batch + step statistics).
  * Idempotent: a pure function of the rollout files (verified by hash); the batch file is rewritten
- * atomically with the same content. Runs on the shared queue (CPU only). Heartbeat: {graded} per shard.
+ * atomically with the same content. Runs as a local activity of the training workflow (CPU only).
+ * Heartbeat (only when scheduled as a normal activity): {graded} per shard.
  */
 import { readFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
@@ -72,7 +73,8 @@ export async function reward(input: RewardInput): Promise<RewardResult> {
       maxExtraRolloutBatches: config.dynamicSampling.maxExtraRolloutBatches,
     });
     sampling = decision.state;
-    context.heartbeat({ graded: all.length });
+    // Run as a local activity by the training workflow (no heartbeats there); as a normal one it heartbeats.
+    if (!context.info.isLocal) context.heartbeat({ graded: all.length });
   }
   if (!decision) throw new Error('reward: no rollout files given');
 
