@@ -1,18 +1,18 @@
 // The CUDA kernels' standalone test project (native/cuda-tests): builds it with cmake (+ nvcc when present),
 // runs the fp64 CPU references' own checks, asserts the kernel test binary compiles for Hopper (sm_90a
 // machine code + compute_90 PTX), and runs the GPU tests where a CUDA device exists — skipping them, with
-// the binary's reason, where there is none (CI has no GPU). The build directory is kept in the OS temp dir
-// so later runs are incremental.
+// the binary's reason, where there is none (CI has no GPU). The build directory is native/build/cuda-tests
+// (git-ignored), so later runs are incremental.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot, venvPython } from './helpers';
 
 const sourceDir = join(projectRoot, 'native', 'cuda-tests');
-const buildDir = join(tmpdir(), 'siri-cuda-tests-build');
+// Per checkout (git-ignored): a CMake cache belongs to one source tree.
+const buildDir = join(projectRoot, 'native', 'build', 'cuda-tests');
 
 function which(program: string): string | undefined {
   const found = spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' });
