@@ -28,10 +28,10 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'toy/base' },
     'data-dir': { type: 'string', default: 'toy/data' },
     'stats-file': { type: 'string', default: 'toy/base-stats.json' },
-    'train-problems': { type: 'string', default: '8000' },
-    'data-train': { type: 'string', default: '4000' },
+    'train-problems': { type: 'string', default: '24000' },
+    'data-train': { type: 'string', default: '2000' },
     'data-eval': { type: 'string', default: '200' },
-    steps: { type: 'string', default: '1000' },
+    steps: { type: 'string', default: '1500' },
     batch: { type: 'string', default: '32' },
     lr: { type: 'string', default: '3e-3' },
     threads: { type: 'string', default: '2' },
@@ -49,8 +49,9 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(
-    'npx tsx scripts/make-toy-base.ts [--seed 0] [--out toy/base] [--data-dir toy/data] [--steps 1000] [--batch 32]\n' +
-      '  [--lr 3e-3] [--threads 2] [--train-problems 8000] [--measure-problems 200] [--samples 4]\n' +
+    'npx tsx scripts/make-toy-base.ts [--seed 0] [--out toy/base] [--data-dir toy/data] [--steps 1500] [--batch 32]\n' +
+      '  [--lr 3e-3] [--threads 2] [--train-problems 24000] [--data-train 2000] [--data-eval 200]\n' +
+      '  [--measure-problems 200] [--samples 4]' +
       '  [--max-new-tokens 512] [--eval-every 0] [--difficulty JSON] [--shape JSON] [--teacher JSON] [--measure-only]',
   );
   process.exit(0);
@@ -91,7 +92,7 @@ const measureOptions: MeasureOptions = {
   topP: 0.95,
   maxNewTokens: int('max-new-tokens', args['max-new-tokens']),
   seed: seeds.measure,
-  budgets: [96, 128, 160, 192, 224, 256, 288, 320, 384],
+  budgets: [96, 128, 144, 160, 192, 224, 256, 288, 320, 384],
   maxBatch: 512,
 };
 const started = performance.now();
@@ -197,6 +198,13 @@ async function measure(): Promise<void> {
   });
   const records = await sampleAndGrade(policy, tokenizer, problems, measureOptions);
   const base = summarize(records, problems, measureOptions.budgets);
+  // The same at the rollout temperature (1.0, no nucleus): what the length budgets cut during training.
+  const rolloutOptions = { ...measureOptions, temperature: 1.0, topP: 1.0 };
+  const rollout = summarize(
+    await sampleAndGrade(policy, tokenizer, problems, rolloutOptions),
+    problems,
+    measureOptions.budgets,
+  );
   const teacherLens = teacherLengths(problems).sort((a, b) => a - b);
   const teacherSummary = {
     meanLength: teacherLens.reduce((a, b) => a + b, 0) / teacherLens.length,
@@ -218,6 +226,7 @@ async function measure(): Promise<void> {
     tokenizerConfig: buildToyTokenizerConfig(),
     measure: { ...measureOptions, problems: problems.length },
     base,
+    rolloutTemperature: { temperature: 1.0, topP: 1.0, ...rollout },
     teacherOnSameProblems: teacherSummary,
     examples: records.slice(0, 3).map((r) => ({ problem: problems[r.problem]?.problem, response: r.text })),
   };
@@ -226,16 +235,31 @@ async function measure(): Promise<void> {
     `held-out: accuracy ${base.accuracy.toFixed(3)} over ${base.samples} samples, mean length ${base.meanLength.toFixed(1)}, ` +
       `hit limit ${base.hitLimit.toFixed(3)}, percentiles ${JSON.stringify(base.percentiles)}`,
   );
-  for (const row of base.budgets) {
-    const t = teacherSummary.budgets.find((b) => b.budget === row.budget)?.truncated ?? 0;
+  console.log(
+    `at temperature 1.0: accuracy ${rollout.accuracy.toFixed(3)}, mean length ${rollout.meanLength.toFixed(1)}, ` +
+      `percentiles ${JSON.stringify(rollout.percentiles)}`,
+  );
+  base.budgets.forEach((row, i) => {
+    const t = teacherSummary.budgets[i]?.truncated ?? 0;
+    const r = rollout.budgets[i];
     console.log(
-      `  budget ${row.budget}: truncates ${(100 * row.truncated).toFixed(1)}% (teacher ${(100 * t).toFixed(1)}%), accuracy ${row.accuracy.toFixed(3)}`,
+      `  budget ${row.budget}: truncates ${(100 * row.truncated).toFixed(1)}% at T=0.6 (accuracy ${row.accuracy.toFixed(3)}), ` +
+        `${(100 * (r?.truncated ?? 0)).toFixed(1)}% at T=1.0, teacher ${(100 * t).toFixed(1)}%`,
     );
-  }
+  });
   console.log(
     `  re-checks per response ${base.meanRechecks.toFixed(2)}; "Wait" per response: correct ${base.meanWaits.correct.toFixed(2)}, incorrect ${base.meanWaits.incorrect.toFixed(2)}`,
   );
   console.log(`  accuracy by steps ${JSON.stringify(base.accuracyBySteps)}`);
+  for (const [name, s] of [
+    ['T=0.6', base],
+    ['T=1.0', rollout],
+  ] as const) {
+    console.log(
+      `  ${name}: accuracy by re-checks ${JSON.stringify(s.accuracyByRechecks)}; self-corrections ` +
+        `${s.selfCorrections.responses} (${s.selfCorrections.correct} ended right)`,
+    );
+  }
   console.log(`stats in ${args['stats-file']} (${elapsed()})`);
 }
 

@@ -53,7 +53,14 @@ export interface MeasureSummary {
   meanRechecks: number;
   meanWaits: { correct: number; incorrect: number };
   accuracyBySteps: Record<string, number>;
+  /** Accuracy of responses grouped by how many re-checks they wrote (0, 1-2, 3-4, 5+): is verification useful? */
+  accuracyByRechecks: Record<string, { responses: number; accuracy: number }>;
+  /** Responses that corrected themselves (", not N" / "I made a mistake"), and how many of those ended right. */
+  selfCorrections: { responses: number; correct: number };
 }
+
+const recheckBucket = (n: number): string => (n === 0 ? '0' : n <= 2 ? '1-2' : n <= 4 ? '3-4' : '5+');
+const SELF_CORRECTION = /, not \d+|I made a mistake/;
 
 const RECHECK_OPENERS =
   /Wait, let me verify|Hold on, let me recompute|Alternatively,|Wait, let me go over it again|Let me check everything once more/g;
@@ -133,5 +140,15 @@ export function summarize(
       incorrect: mean(records.filter((r) => !r.correct).map((r) => r.waits)),
     },
     accuracyBySteps: Object.fromEntries(Object.entries(bySteps).map(([k, v]) => [k, mean(v)])),
+    accuracyByRechecks: Object.fromEntries(
+      ['0', '1-2', '3-4', '5+'].map((bucket) => {
+        const group = records.filter((r) => recheckBucket(r.rechecks) === bucket);
+        return [bucket, { responses: group.length, accuracy: mean(group.map((r) => (r.correct ? 1 : 0))) }];
+      }),
+    ),
+    selfCorrections: {
+      responses: records.filter((r) => SELF_CORRECTION.test(r.text)).length,
+      correct: records.filter((r) => r.correct && SELF_CORRECTION.test(r.text)).length,
+    },
   };
 }

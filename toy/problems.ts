@@ -46,12 +46,12 @@ export interface Difficulty {
 export const DEFAULT_DIFFICULTY: Difficulty = {
   minSteps: 3,
   maxSteps: 5,
-  start: [2, 15],
-  add: [2, 9],
-  sub: [2, 9],
-  mul: [2, 3],
-  div: [2, 3],
-  maxValue: 50,
+  start: [2, 20],
+  add: [2, 19],
+  sub: [2, 19],
+  mul: [2, 5],
+  div: [2, 5],
+  maxValue: 99,
   ops: ALL_OPS,
 };
 
