@@ -7,7 +7,7 @@ import { Rng } from './random';
 import { writeTraces, type TeacherOptions } from './teacher';
 import type { ToyTokenizer } from './tokenizer';
 
-/** The prompt the toy policy sees: the problem statement as is (the `plain` template); the response opens with <think>. */
+/** The prompt the toy policy sees: the problem statement as is (the `raw` template); the response opens with <think>. */
 export function toyPromptIds(tokenizer: ToyTokenizer, problem: string): number[] {
   return tokenizer.encode(problem);
 }
