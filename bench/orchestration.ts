@@ -24,7 +24,7 @@ try {
   // Long cycle so the budget stays near lMax; evaluation only at the named checkpoints.
   const config = world.configPath({
     totalSteps: steps,
-    schedule: { kind: 'cosine', lMax: 96, lMin: 48, cycle: 1000 },
+    schedule: { kind: 'cosine', lMax: 256, lMin: 128, cycle: 1000 },
   });
   const started = await run(process.execPath, [
     siriBin,
