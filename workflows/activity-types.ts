@@ -52,21 +52,25 @@ export interface RewardInput {
   rolloutRefs: FileRef[];
 }
 
-export interface RewardStats {
-  rewardMean: number;
-  accuracy: number;
-  meanLength: number;
-  medianLength: number;
-  p90Length: number;
-  meanLengthCorrect: number | null;
-  meanLengthIncorrect: number | null;
-  truncationRate: number;
-  keywordsPer1k: Record<string, number>;
-  keptGroups: number;
-  droppedGroups: number;
+/** The step statistics the reward computes: the corresponding fields of a metrics.jsonl line, plus the
+ * dynamic-sampling verdict. */
+export type RewardStats = Pick<
+  StepMetrics,
+  | 'rewardMean'
+  | 'accuracy'
+  | 'meanLength'
+  | 'medianLength'
+  | 'p90Length'
+  | 'meanLengthCorrect'
+  | 'meanLengthIncorrect'
+  | 'truncationRate'
+  | 'keywordsPer1k'
+  | 'keptGroups'
+  | 'droppedGroups'
+> & {
   /** Dynamic sampling: kept groups are fewer than batchPrompts. */
   needMore: boolean;
-}
+};
 
 export interface RewardResult {
   batchRef: FileRef;

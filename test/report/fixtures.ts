@@ -14,23 +14,15 @@ import {
   type ScheduleConfig,
 } from '../../siri/schedule';
 import type { DatasetEvalResult, EvalSummary, StepMetrics } from '../../workflows/types';
+import { mulberry32 } from '../../training/seeds';
 
 export const FIXTURE_NOTE = 'synthetic fixture for report tests, not a result';
 
 export const FIXTURE_SCHEDULE: ScheduleConfig = { kind: 'cosine', lMax: 16384, lMin: 8192, cycle: 20 };
 export const FIXTURE_STEPS = 60;
 
-/** Mulberry32: a small seeded PRNG so fixtures are identical on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (mulberry32, shared with training/seeds.ts) so fixtures are identical on every run. */
+export const seededRandom = mulberry32;
 
 /** Base accuracy and mean length per benchmark of the made-up base model. */
 const BENCHMARKS: { name: string; accuracy: number; length: number }[] = [
