@@ -1,6 +1,8 @@
 // Inputs and outputs of the training activities (pure types, shared by workflows and activities).
 // Everything large is a file under the run directory, passed as a FileRef.
 import type { CheckpointRef, EvalSummary, FileRef, StepMetrics } from './types';
+import type { EvalRunConfig } from '../eval/results';
+import type { TemplateName } from '../eval/templates';
 
 export interface HostLease {
   /** The worker-specific task queue of the worker that answered (it will hold the policy). */
@@ -152,24 +154,21 @@ export interface RecordWarningInput {
   message: string;
 }
 
-/** A `siri eval` job: one model, several problem sets, k samples per problem. */
-export interface EvalJobInput {
+/** A `siri eval` job: one model, several problem sets, k samples per problem. The sampling settings
+ * are the ones results.json records (EvalRunConfig). */
+export type EvalJobInput = Pick<
+  EvalRunConfig,
+  'dataFiles' | 'problemField' | 'answerField' | 'samples' | 'temperature' | 'topP' | 'maxTokens'
+> & {
   outDir: string;
   modelDir: string;
-  dataFiles: string[];
-  problemField: string;
-  answerField: string;
-  samples: number;
-  temperature: number;
-  topP: number;
-  maxTokens: number;
-  template: 'r1' | 'qwen' | 'plain' | 'raw';
+  template: TemplateName;
   seed: number;
   /** Problems per shard (one activity). */
   shardSize: number;
   device: 'cpu' | 'cuda';
   label: string | null;
-}
+};
 
 export interface EvalShardInput {
   job: EvalJobInput;
