@@ -23,12 +23,18 @@ export interface TestServer extends DevServerHandle {
 /** Starts a real dev server; pass `dbFile` to re-open an existing SQLite store. */
 export async function startTestServer(
   dbFile?: string,
-  options: { headless?: boolean } = {},
+  options: { headless?: boolean; lowLatency?: boolean } = {},
 ): Promise<TestServer> {
   const port = await freePort();
   const uiPort = await freePort();
   const db = dbFile ?? join(tempDir('db'), 'temporal.db');
-  const handle = await startDevServer({ port, uiPort, dbFile: db, headless: options.headless ?? true });
+  const handle = await startDevServer({
+    port,
+    uiPort,
+    dbFile: db,
+    headless: options.headless ?? true,
+    lowLatency: options.lowLatency ?? true,
+  });
   return { ...handle, port, uiPort, dbFile: db };
 }
 
