@@ -37,9 +37,18 @@ interface Group {
 }
 
 export async function reward(input: RewardInput): Promise<RewardResult> {
+  const context = Context.current();
+  // Run as a local activity by the training workflow (no heartbeats there); as a normal one it heartbeats.
+  return computeReward(input, context.info.isLocal ? null : (details) => context.heartbeat(details));
+}
+
+/** The reward computation itself (also run ahead by a host worker, training/host-prefetch.ts). */
+export async function computeReward(
+  input: RewardInput,
+  heartbeat: ((details: { graded: number }) => void) | null,
+): Promise<RewardResult> {
   const started = Date.now();
   const config = readRunConfig(input.runDir);
-  const context = Context.current();
   const all: { record: SampleReward; text: string }[] = [];
   let sampling = startDynamicSampling<Group>();
   let decision: ReturnType<typeof addRolloutBatch<Group>> | null = null;
@@ -73,8 +82,7 @@ export async function reward(input: RewardInput): Promise<RewardResult> {
       maxExtraRolloutBatches: config.dynamicSampling.maxExtraRolloutBatches,
     });
     sampling = decision.state;
-    // Run as a local activity by the training workflow (no heartbeats there); as a normal one it heartbeats.
-    if (!context.info.isLocal) context.heartbeat({ graded: all.length });
+    heartbeat?.({ graded: all.length });
   }
   if (!decision) throw new Error('reward: no rollout files given');
 

@@ -5,16 +5,21 @@
  * Idempotent on (runDir, step, shard): prompts and the sampling seed derive from (run seed, step, shard),
  * so a retry regenerates the same tokens; a complete file from an earlier attempt is returned as is.
  * Heartbeat: {phase, tokens, active} about every second (host task queue; heartbeat timeout applies).
+ * Prefetch: when `update` already started this exact generation in this process (see
+ * training/rollout-prefetch.ts), the activity adopts it and heartbeats its progress until it ends.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { RolloutInput, RolloutResult } from '../workflows/activity-types';
 import { deriveSeed, SeedPurpose, batchProblemIndices } from '../training/seeds';
-import { fileRef, writeFileRef } from '../training/files';
+import { sha256Bytes, writeFileRef } from '../training/files';
 import { policyAt, withPolicyLock } from '../training/policy-host';
 import { trainProblems, promptText } from '../training/problems';
 import { readRunConfig, runPaths } from '../training/run-files';
 import { tokenizerFor } from '../training/tokenizers';
-import { throttledHeartbeat } from '../training/heartbeat';
+import { throttledHeartbeat, withHeartbeats } from '../training/heartbeat';
+import { adoptHostJob, startHostJob } from '../training/host-prefetch';
+import { computeReward } from './reward';
+import { speculateUpdate } from './update';
 import { maybeCrash } from '../training/faults';
 
 /** The rollout file: prompts of the batch and every sample, prompt-major. */
@@ -28,22 +33,94 @@ export interface RolloutFile {
   samples: { prompt: number; tokenIds: number[]; logprobs: number[]; finishReason: 'stop' | 'length' }[];
 }
 
+/** Progress of a generation, as heartbeated. */
+interface RolloutProgress {
+  phase: string;
+  tokens: number;
+  active: number;
+}
+
 export async function rollout(input: RolloutInput): Promise<RolloutResult> {
-  const startedAtMs = Date.now();
-  const path = runPaths(input.runDir).rollout(input.step, input.shard);
-  if (existsSync(path)) {
-    const existing = JSON.parse(readFileSync(path, 'utf8')) as RolloutFile;
-    if (existing.checkpointSha === input.checkpoint.sha256 && existing.maxTokens === input.maxTokens) {
-      const generatedTokens = existing.samples.reduce((s, x) => s + x.tokenIds.length, 0);
-      return {
-        rolloutRef: await fileRef(path),
-        samples: existing.samples.length,
-        generatedTokens,
-        wallMs: 0,
-        startedAtMs,
-      };
+  const result = await obtainRollout(input);
+  runAheadToUpdate(input, result);
+  return result;
+}
+
+/** Adopts the generation a host job started for this input, else reuses a complete file, else generates. */
+async function obtainRollout(input: RolloutInput): Promise<RolloutResult> {
+  const job = adoptHostJob<RolloutResult>(rolloutJobKey(input));
+  if (job) {
+    try {
+      const result = await withHeartbeats(
+        () => ({ step: input.step, shard: input.shard, ...job.progress }),
+        job.result,
+      );
+      return { ...result, ranAhead: true };
+    } catch {
+      // The background generation failed (e.g. the policy was released): generate here instead.
     }
   }
+  const existing = existingRollout(input, Date.now());
+  if (existing) return existing;
+  return generateRollout(
+    input,
+    throttledHeartbeat((p: RolloutProgress) => ({ step: input.step, shard: input.shard, ...p })),
+  );
+}
+
+function rolloutJobKey(input: RolloutInput): string {
+  return ['rollout', input.runDir, input.step, input.shard, input.maxTokens, input.checkpoint.sha256].join(
+    '|',
+  );
+}
+
+/** Starts generating `input`'s rollout in the background; `rollout(input)` will adopt it. */
+export function prefetchRollout(input: RolloutInput): void {
+  startHostJob<RolloutResult>(rolloutJobKey(input), (report) => generateRollout(input, report));
+}
+
+/**
+ * What the workflow will do next when the batch needs no more rollouts: grade it (the same pure reward
+ * computation its local activity runs) and train step t on it, here, right away; the `update` activity
+ * adopts that work. Any failure is left for the activities themselves to meet.
+ */
+function runAheadToUpdate(input: RolloutInput, result: RolloutResult): void {
+  const plan = input.prefetchUpdate;
+  if (!plan) return;
+  const { runId, runDir, step, maxTokens, checkpoint } = input;
+  speculateUpdate({ runId, runDir, step, checkpoint, ...plan }, async () => {
+    const graded = await computeReward({ runDir, step, maxTokens, rolloutRefs: [result.rolloutRef] }, null);
+    return graded.stats.needMore ? null : graded.batchRef;
+  });
+}
+
+/** The result for a complete rollout file an earlier attempt wrote for the same weights and budget. */
+function existingRollout(input: RolloutInput, startedAtMs: number): RolloutResult | null {
+  const path = runPaths(input.runDir).rollout(input.step, input.shard);
+  if (!existsSync(path)) return null;
+  const existing = JSON.parse(readFileSync(path, 'utf8')) as RolloutFile;
+  if (existing.checkpointSha !== input.checkpoint.sha256 || existing.maxTokens !== input.maxTokens)
+    return null;
+  const bytes = readFileSync(path);
+  return {
+    rolloutRef: { path, sha256: sha256Bytes(bytes), bytes: bytes.length },
+    samples: existing.samples.length,
+    generatedTokens: existing.samples.reduce((s, x) => s + x.tokenIds.length, 0),
+    wallMs: 0,
+    startedAtMs,
+  };
+}
+
+/**
+ * Generates and writes the rollout file (no Temporal context needed: the prefetch calls it too).
+ * `onProgress` sees {phase, tokens, active} for every progress report of the engine.
+ */
+async function generateRollout(
+  input: RolloutInput,
+  onProgress: (p: RolloutProgress) => void,
+): Promise<RolloutResult> {
+  const startedAtMs = Date.now();
+  const path = runPaths(input.runDir).rollout(input.step, input.shard);
   const config = readRunConfig(input.runDir);
   const problems = await trainProblems(config);
   const tokenizer = await tokenizerFor(config.tokenizerDir ?? config.modelDir);
@@ -66,7 +143,6 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
     };
   });
 
-  let generated = 0;
   const results = await withPolicyLock(async () => {
     const policy = await policyAt(input.runId, input.checkpoint, config.device);
     return policy.generate(
@@ -78,19 +154,10 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
         topP: config.topP,
         seed: deriveSeed(config.seed, SeedPurpose.rollout, input.step, input.shard),
         stopTokenIds: tokenizer.stopTokenIds,
-        onProgress: throttledHeartbeat(
-          (p: { current: number; total: number; active?: number; phase: string }) => {
-            maybeCrash('rollout', input.step);
-            generated = p.current;
-            return {
-              step: input.step,
-              shard: input.shard,
-              phase: p.phase,
-              tokens: generated,
-              active: p.active ?? 0,
-            };
-          },
-        ),
+        onProgress: (p: { current: number; total: number; active?: number; phase: string }) => {
+          maybeCrash('rollout', input.step);
+          onProgress({ phase: p.phase, tokens: p.current, active: p.active ?? 0 });
+        },
       },
     );
   });

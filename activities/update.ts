@@ -6,10 +6,12 @@
  * policy is (re)loaded from checkpoint t−1 when memory holds anything else, so a retry yields the same
  * checkpoint t. A non-finite loss or gradient norm writes nothing and fails non-retryably (NonFiniteLoss).
  * Heartbeat: {microBatch, of} per micro-batch (host task queue; heartbeat timeout applies).
+ * With `prefetchRollout`, step t+1's first rollout batch starts generating right after checkpoint t.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
 import type { UpdateInput, UpdateResult } from '../workflows/activity-types';
+import type { FileRef } from '../workflows/types';
 import {
   checkpointDir,
   checkpointRef,
@@ -19,11 +21,61 @@ import {
 import { atomicWriteJson, readVerified } from '../training/files';
 import { markSaved, markUnsaved, policyAt, releasePolicy, withPolicyLock } from '../training/policy-host';
 import { readRunConfig } from '../training/run-files';
-import { throttledHeartbeat } from '../training/heartbeat';
+import { throttledHeartbeat, withHeartbeats } from '../training/heartbeat';
+import { adoptHostJob, startHostJob } from '../training/host-prefetch';
 import { crashDuringSave, maybeCrash } from '../training/faults';
 import type { BatchFile } from './reward';
+import { prefetchRollout } from './rollout';
 
 export async function update(input: UpdateInput): Promise<UpdateResult> {
+  const job = adoptHostJob<RanAheadUpdate | null>(updateJobKey(input));
+  if (job) {
+    try {
+      const ran = await withHeartbeats(() => ({ step: input.step, ...job.progress }), job.result);
+      // The host graded the same rollout files, so the batch is the same; anything else is redone here.
+      if (ran && ran.batchSha256 === input.batchRef.sha256) return { ...ran.result, ranAhead: true };
+    } catch (err) {
+      // A verdict on the step itself (a non-finite loss) stands; anything else is retried here.
+      if (err instanceof ApplicationFailure && err.nonRetryable) throw err;
+    }
+  }
+  return runUpdate(
+    input,
+    throttledHeartbeat((p: { microBatch: number; of: number }) => ({ step: input.step, ...p })),
+  );
+}
+
+/** An update a host ran ahead, with the hash of the batch it trained on. */
+interface RanAheadUpdate {
+  batchSha256: string;
+  result: UpdateResult;
+}
+
+function updateJobKey(input: Omit<UpdateInput, 'batchRef'>): string {
+  return ['update', input.runDir, input.step, input.checkpoint.sha256, input.checkpointName ?? ''].join('|');
+}
+
+/**
+ * Starts step t's update in the background as soon as `batch()` gives its batch (null: the workflow will
+ * not update from this batch alone, e.g. dynamic sampling wants more). Registered at once, so the
+ * `update` activity that follows always finds it.
+ */
+export function speculateUpdate(
+  input: Omit<UpdateInput, 'batchRef'>,
+  batch: () => Promise<FileRef | null>,
+): void {
+  startHostJob<RanAheadUpdate | null>(updateJobKey(input), async (report) => {
+    const batchRef = await batch();
+    if (!batchRef) return null;
+    return { batchSha256: batchRef.sha256, result: await runUpdate({ ...input, batchRef }, report) };
+  });
+}
+
+/** One optimizer step and checkpoint t (no Temporal context needed: a host job runs it too). */
+async function runUpdate(
+  input: UpdateInput,
+  onProgress: (p: { microBatch: number; of: number }) => void,
+): Promise<UpdateResult> {
   const started = Date.now();
   const completed = input.step + 1;
   const statsPath = checkpointStatsPath(input.runDir, completed);
@@ -55,10 +107,10 @@ export async function update(input: UpdateInput): Promise<UpdateResult> {
           weightDecay: config.weightDecay,
           gradClip: config.gradClip,
           microBatchTokens: config.microBatchTokens,
-          onProgress: throttledHeartbeat((p: { current: number; total: number }) => {
+          onProgress: (p: { current: number; total: number }) => {
             maybeCrash('update', input.step);
-            return { step: input.step, microBatch: p.current, of: p.total };
-          }),
+            onProgress({ microBatch: p.current, of: p.total });
+          },
         },
       );
     } catch (err) {
@@ -100,6 +152,17 @@ export async function update(input: UpdateInput): Promise<UpdateResult> {
     await policy.save(dir, { optimizer: true });
     const checkpoint = checkpointRef(dir, completed, input.checkpointName);
     markSaved(input.runId, checkpoint);
+    if (input.prefetchRollout) {
+      // Queued behind this lock: it starts the moment this update returns.
+      prefetchRollout({
+        runId: input.runId,
+        runDir: input.runDir,
+        step: completed,
+        shard: 0,
+        maxTokens: input.prefetchRollout.maxTokens,
+        checkpoint,
+      });
+    }
     return { checkpoint, stats, wallMs: Date.now() - started };
   });
 }

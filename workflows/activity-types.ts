@@ -35,6 +35,11 @@ export interface RolloutInput {
   maxTokens: number;
   /** The weights to sample from (completed updates = step). */
   checkpoint: CheckpointRef;
+  /**
+   * Set when this batch completes the step (no dynamic sampling) and nothing comes between it and the
+   * update: the host grades it and starts step t's update with these fields right away.
+   */
+  prefetchUpdate?: Pick<UpdateInput, 'checkpointName' | 'prefetchRollout'>;
 }
 
 export interface RolloutResult {
@@ -42,8 +47,10 @@ export interface RolloutResult {
   samples: number;
   generatedTokens: number;
   wallMs: number;
-  /** Epoch ms when the activity started (for step wall-time accounting). */
+  /** Epoch ms when the generation started (for step wall-time accounting). */
   startedAtMs: number;
+  /** The host had started this generation before the activity arrived (training/host-prefetch.ts). */
+  ranAhead?: boolean;
 }
 
 export interface RewardInput {
@@ -89,6 +96,11 @@ export interface UpdateInput {
   batchRef: FileRef;
   /** Name to give checkpoint t, e.g. Iter1-Compressed. */
   checkpointName?: string;
+  /**
+   * Set when the next thing the run does is step t+1's first rollout batch with this budget: the host
+   * starts generating it as soon as checkpoint t is written (training/rollout-prefetch.ts).
+   */
+  prefetchRollout?: { maxTokens: number };
 }
 
 export interface TrainStats {
@@ -107,6 +119,8 @@ export interface UpdateResult {
   checkpoint: CheckpointRef;
   stats: TrainStats;
   wallMs: number;
+  /** The host had started this update before the activity arrived (training/host-prefetch.ts). */
+  ranAhead?: boolean;
 }
 
 export interface EvaluateInput {

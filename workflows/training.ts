@@ -18,7 +18,7 @@ import {
 import type * as activities from '../activities';
 import type { RunConfig } from '../siri/config';
 import { iterationAt, maxTokensAt, namedCheckpoints, phaseAt } from '../siri/schedule';
-import type { RewardResult, RolloutResult, RunStateFile } from './activity-types';
+import type { RewardResult, RolloutResult, RunStateFile, UpdateInput } from './activity-types';
 import { failureType, PolicyHost, type HostTimeouts } from './host';
 import {
   metricsQuery,
@@ -228,6 +228,20 @@ export async function siriTraining(trainingInput: TrainingInput): Promise<Traini
     const iteration = iterationAt(config.schedule, step);
     const checkpointName = named.get(step);
 
+    const isLast = step === config.totalSteps - 1;
+    const evaluationDue = (): boolean =>
+      Boolean(checkpointName) || (step + 1) % state.evalEverySteps === 0 || isLast;
+    // The host runs ahead of this workflow when nothing else comes between two model activities
+    // (training/host-prefetch.ts): step t's update right after its rollout, step t+1's rollout right
+    // after checkpoint t. The workflow's own bookkeeping then overlaps with compute.
+    const nextMaxTokens = isLast ? null : maxTokensAt(config.schedule, step + 1);
+    const runAhead = (): Pick<UpdateInput, 'checkpointName' | 'prefetchRollout'> => ({
+      ...(checkpointName ? { checkpointName } : {}),
+      ...(nextMaxTokens !== null && !evaluationDue() && !state.paused
+        ? { prefetchRollout: { maxTokens: nextMaxTokens } }
+        : {}),
+    });
+
     // Rollouts (more shards only under DAPO dynamic sampling, until the batch is full or the cap).
     const rollouts: RolloutResult[] = [];
     let reward: RewardResult | null = null;
@@ -236,7 +250,15 @@ export async function siriTraining(trainingInput: TrainingInput): Promise<Traini
       rollouts.push(
         await host.run(
           'rollout',
-          { runId, runDir, step, shard, maxTokens, checkpoint: state.checkpoint },
+          {
+            runId,
+            runDir,
+            step,
+            shard,
+            maxTokens,
+            checkpoint: state.checkpoint,
+            ...(shard === 0 && !state.paused ? { prefetchUpdate: runAhead() } : {}),
+          },
           `step ${step}: ${config.batchPrompts}×${config.groupSize} rollouts, L=${maxTokens} (${phase})`,
         ),
       );
@@ -261,15 +283,14 @@ export async function siriTraining(trainingInput: TrainingInput): Promise<Traini
         step,
         checkpoint: state.checkpoint,
         batchRef: reward.batchRef,
-        ...(checkpointName ? { checkpointName } : {}),
+        ...runAhead(),
       },
       `step ${step}: GRPO update → checkpoint ${step + 1}${checkpointName ? ` (${checkpointName})` : ''}`,
     );
 
     let evalSummary: EvalSummary | undefined;
     let evalMs = 0;
-    const isLast = step === config.totalSteps - 1;
-    if (checkpointName || (step + 1) % state.evalEverySteps === 0 || isLast) {
+    if (evaluationDue()) {
       activity = `evaluate step ${step}${checkpointName ? ` (${checkpointName})` : ''}`;
       const result = await host.run(
         'evaluate',
@@ -310,6 +331,7 @@ export async function siriTraining(trainingInput: TrainingInput): Promise<Traini
       },
       ...(evalSummary ? { eval: evalSummary } : {}),
       ...(checkpointName ? { checkpointName } : {}),
+      ranAhead: { rollout: rollouts[0]?.ranAhead ?? false, update: update.ranAhead ?? false },
     };
 
     const nextState: RunStateFile = {

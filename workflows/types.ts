@@ -68,6 +68,8 @@ export interface StepMetrics {
   eval?: EvalSummary;
   /** Named checkpoint written after this step, if any. */
   checkpointName?: string;
+  /** Whether the host had already started this step's rollout / update when the activity arrived. */
+  ranAhead?: { rollout: boolean; update: boolean };
 }
 
 /** Per-dataset evaluation numbers (the same record in results.json and in training metrics). */

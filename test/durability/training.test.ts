@@ -98,6 +98,40 @@ describe('durable training', { skip, timeout: 900_000 }, () => {
     }
   });
 
+  test('the host running ahead (prefetch) changes nothing: a worker with it off gives the same run', async () => {
+    type Line = {
+      step: number;
+      ranAhead?: { rollout: boolean; update: boolean };
+      wallMs: unknown;
+      tokensPerSecond: number;
+      eval?: unknown;
+    };
+    const readMetrics = (runId: string): Line[] =>
+      readFileSync(join(world.dir, 'runs', runId, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Line);
+    // In the reference, every update ran ahead; a rollout did unless an evaluation came before it.
+    const ahead = readMetrics('reference');
+    assert.deepEqual(
+      ahead.map((m) => m.ranAhead),
+      ahead.map((m, i) => ({ rollout: i > 0 && ahead[i - 1]?.eval === undefined, update: true })),
+    );
+    const worker = spawnWorker(server.address, [], { SIRI_HOST_RUN_AHEAD: '0' });
+    try {
+      await train('no-run-ahead', world.configPath());
+      assert.deepEqual(finalFiles(await finish('no-run-ahead')), reference);
+      const plain = readMetrics('no-run-ahead');
+      assert.ok(plain.every((m) => m.ranAhead?.rollout === false && m.ranAhead.update === false));
+      // Everything but the timings.
+      const withoutTimes = (lines: Line[]): unknown[] =>
+        lines.map(({ wallMs: _w, tokensPerSecond: _t, ranAhead: _r, ...rest }) => rest);
+      assert.deepEqual(withoutTimes(plain), withoutTimes(ahead));
+    } finally {
+      await stopWorker(worker);
+    }
+  });
+
   for (const point of ['rollout', 'update', 'checkpoint'] as const) {
     test(`SIGKILL of the worker during a ${point} → a new worker finishes the run bit-identically`, async () => {
       const runId = `kill-${point}`;
