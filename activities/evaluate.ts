@@ -16,6 +16,7 @@ import { DEFAULT_BEHAVIOUR_KEYWORDS } from '../siri/metrics';
 import type { EvaluateInput, EvaluateResult } from '../workflows/activity-types';
 import { fileRef } from '../training/files';
 import { policyAt, withPolicyLock } from '../training/policy-host';
+import { prefetchRollout } from './rollout';
 import { readRunConfig, runPaths } from '../training/run-files';
 import { tokenizerFor } from '../training/tokenizers';
 import { aggregateEval, sampleAndGrade } from '../training/evaluation';
@@ -60,6 +61,17 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     }
     return perSet;
   });
+  if (input.prefetchRollout && input.step >= 0) {
+    // Queued behind the policy lock; the rollout activity of the next step adopts it.
+    prefetchRollout({
+      runId: input.runId,
+      runDir: input.runDir,
+      step: input.step + 1,
+      shard: 0,
+      maxTokens: input.prefetchRollout.maxTokens,
+      checkpoint: input.checkpoint,
+    });
+  }
   const at = { step: input.step < 0 ? null : input.step, checkpointName: input.name };
   const { summary } = aggregateEval(sets, samples, at);
   const written = await writeEvalResults(dir, {

@@ -130,6 +130,8 @@ export interface EvaluateInput {
   /** 0-based step after which the checkpoint was written (−1 for the base model). */
   step: number;
   name: string | null;
+  /** As for `update`: step t+1's first rollout batch comes next; the host starts it after evaluating. */
+  prefetchRollout?: { maxTokens: number };
 }
 
 export interface EvaluateResult {

@@ -294,7 +294,16 @@ export async function siriTraining(trainingInput: TrainingInput): Promise<Traini
       activity = `evaluate step ${step}${checkpointName ? ` (${checkpointName})` : ''}`;
       const result = await host.run(
         'evaluate',
-        { runId, runDir, checkpoint: update.checkpoint, step, name: checkpointName ?? null },
+        {
+          runId,
+          runDir,
+          checkpoint: update.checkpoint,
+          step,
+          name: checkpointName ?? null,
+          ...(nextMaxTokens !== null && !state.paused
+            ? { prefetchRollout: { maxTokens: nextMaxTokens } }
+            : {}),
+        },
         `evaluate ${checkpointName ?? `step ${step}`}`,
       );
       evalSummary = result.summary;
