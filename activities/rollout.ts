@@ -14,7 +14,7 @@ import { deriveSeed, SeedPurpose, batchProblemIndices } from '../training/seeds'
 import { sha256Bytes, writeFileRef } from '../training/files';
 import { policyAt, withPolicyLock } from '../training/policy-host';
 import { trainProblems, promptText } from '../training/problems';
-import { readRunConfig, runPaths } from '../training/run-files';
+import { readRunConfig, runConfigSha256, runPaths } from '../training/run-files';
 import { tokenizerFor } from '../training/tokenizers';
 import { throttledHeartbeat, withHeartbeats } from '../training/heartbeat';
 import { adoptHostJob, startHostJob } from '../training/host-prefetch';
@@ -28,6 +28,8 @@ export interface RolloutFile {
   shard: number;
   maxTokens: number;
   checkpointSha: string;
+  /** sha256 of the run's config.json the samples were drawn under (training/run-files.ts). */
+  configSha: string;
   prompts: { problemId: string; file: string; answer: string; promptIds: number[] }[];
   /** samples[i * G + j] is sample j of prompt i. */
   samples: { prompt: number; tokenIds: number[]; logprobs: number[]; finishReason: 'stop' | 'length' }[];
@@ -69,9 +71,8 @@ async function obtainRollout(input: RolloutInput): Promise<RolloutResult> {
 }
 
 function rolloutJobKey(input: RolloutInput): string {
-  return ['rollout', input.runDir, input.step, input.shard, input.maxTokens, input.checkpoint.sha256].join(
-    '|',
-  );
+  const { runDir, step, shard, maxTokens, checkpoint } = input;
+  return ['rollout', runDir, runConfigSha256(runDir), step, shard, maxTokens, checkpoint.sha256].join('|');
 }
 
 /** Starts generating `input`'s rollout in the background; `rollout(input)` will adopt it. */
@@ -99,7 +100,11 @@ function existingRollout(input: RolloutInput, startedAtMs: number): RolloutResul
   const path = runPaths(input.runDir).rollout(input.step, input.shard);
   if (!existsSync(path)) return null;
   const existing = JSON.parse(readFileSync(path, 'utf8')) as RolloutFile;
-  if (existing.checkpointSha !== input.checkpoint.sha256 || existing.maxTokens !== input.maxTokens)
+  if (
+    existing.checkpointSha !== input.checkpoint.sha256 ||
+    existing.maxTokens !== input.maxTokens ||
+    existing.configSha !== runConfigSha256(input.runDir)
+  )
     return null;
   const bytes = readFileSync(path);
   return {
@@ -122,6 +127,7 @@ async function generateRollout(
   const startedAtMs = Date.now();
   const path = runPaths(input.runDir).rollout(input.step, input.shard);
   const config = readRunConfig(input.runDir);
+  const configSha = runConfigSha256(input.runDir);
   const problems = await trainProblems(config);
   const tokenizer = await tokenizerFor(config.tokenizerDir ?? config.modelDir);
   const indices = batchProblemIndices({
@@ -166,6 +172,7 @@ async function generateRollout(
     shard: input.shard,
     maxTokens: input.maxTokens,
     checkpointSha: input.checkpoint.sha256,
+    configSha,
     prompts,
     samples: results.map((r) => ({
       prompt: r.promptIndex,

@@ -8,7 +8,7 @@
  * Heartbeat: {microBatch, of} per micro-batch (host task queue; heartbeat timeout applies).
  * With `prefetchRollout`, step t+1's first rollout batch starts generating right after checkpoint t.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
 import type { UpdateInput, UpdateResult } from '../workflows/activity-types';
 import type { FileRef } from '../workflows/types';
@@ -20,7 +20,7 @@ import {
 } from '../training/checkpoints';
 import { atomicWriteJson, readVerified } from '../training/files';
 import { markSaved, markUnsaved, policyAt, releasePolicy, withPolicyLock } from '../training/policy-host';
-import { readRunConfig } from '../training/run-files';
+import { readRunConfig, runConfigSha256 } from '../training/run-files';
 import { throttledHeartbeat, withHeartbeats } from '../training/heartbeat';
 import { adoptHostJob, startHostJob } from '../training/host-prefetch';
 import { crashDuringSave, maybeCrash } from '../training/faults';
@@ -52,7 +52,8 @@ interface RanAheadUpdate {
 }
 
 function updateJobKey(input: Omit<UpdateInput, 'batchRef'>): string {
-  return ['update', input.runDir, input.step, input.checkpoint.sha256, input.checkpointName ?? ''].join('|');
+  const { runDir, step, checkpoint, checkpointName } = input;
+  return ['update', runDir, runConfigSha256(runDir), step, checkpoint.sha256, checkpointName ?? ''].join('|');
 }
 
 /**
@@ -79,9 +80,16 @@ async function runUpdate(
   const started = Date.now();
   const completed = input.step + 1;
   const statsPath = checkpointStatsPath(input.runDir, completed);
+  const configSha = runConfigSha256(input.runDir);
   const done = await completeCheckpoint(input.runDir, completed, input.checkpointName);
-  if (done && existsSync(statsPath))
-    return { checkpoint: done, stats: readStats(statsPath), wallMs: Date.now() - started };
+  if (done && existsSync(statsPath)) {
+    const recorded = readStatsFile(statsPath);
+    if (recorded.configSha === undefined || recorded.configSha === configSha)
+      return { checkpoint: done, stats: recorded.stats, wallMs: Date.now() - started };
+    // Written under an earlier config.json (the run was resumed with `--config`): redo it.
+    rmSync(done.path, { recursive: true, force: true });
+    rmSync(statsPath, { force: true });
+  }
   const config = readRunConfig(input.runDir);
   const batch = JSON.parse(readVerified(input.batchRef).toString('utf8')) as BatchFile;
 
@@ -146,7 +154,8 @@ async function runUpdate(
     };
     // The statistics first (a retry that finds checkpoint t complete returns them), then the checkpoint:
     // the engine saves atomically (temp dir, fsync, rename) with a manifest and the tokenizer files.
-    atomicWriteJson(statsPath, { step: input.step, completedSteps: completed, stats });
+    const statsFile: StatsFile = { step: input.step, completedSteps: completed, stats, configSha };
+    atomicWriteJson(statsPath, statsFile);
     const dir = checkpointDir(input.runDir, completed);
     crashDuringSave(dir, input.step);
     await policy.save(dir, { optimizer: true });
@@ -168,6 +177,14 @@ async function runUpdate(
 }
 
 /** The statistics the attempt that wrote checkpoint t recorded (identical on every attempt). */
-function readStats(path: string): UpdateResult['stats'] {
-  return (JSON.parse(readFileSync(path, 'utf8')) as { stats: UpdateResult['stats'] }).stats;
+function readStatsFile(path: string): StatsFile {
+  return JSON.parse(readFileSync(path, 'utf8')) as StatsFile;
+}
+
+/** ckpt-N.stats.json: written before checkpoint N itself; `configSha` is absent in older runs. */
+interface StatsFile {
+  step: number;
+  completedSteps: number;
+  stats: UpdateResult['stats'];
+  configSha?: string;
 }

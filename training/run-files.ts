@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { parseRunConfig, type RunConfig } from '../siri/config';
 import type { RunStateFile } from '../workflows/activity-types';
+import { sha256Bytes } from './files';
 
 export const runPaths = (runDir: string) => ({
   config: join(runDir, 'config.json'),
@@ -34,6 +35,22 @@ export function readRunConfig(runDir: string): RunConfig {
   const config = parseRunConfig(JSON.parse(readFileSync(path, 'utf8')));
   configCache.set(path, { mtimeMs, config });
   return config;
+}
+
+const configShaCache = new Map<string, { mtimeMs: number; sha256: string }>();
+
+/**
+ * sha256 of the run's config.json as written: files a step produces (rollouts, checkpoint statistics)
+ * record it, so work done under an earlier config (before `siri resume --config`) is never reused.
+ */
+export function runConfigSha256(runDir: string): string {
+  const path = runPaths(runDir).config;
+  const mtimeMs = statSync(path).mtimeMs;
+  const cached = configShaCache.get(path);
+  if (cached && cached.mtimeMs === mtimeMs) return cached.sha256;
+  const sha256 = sha256Bytes(readFileSync(path));
+  configShaCache.set(path, { mtimeMs, sha256 });
+  return sha256;
 }
 
 export function readRunState(runDir: string): RunStateFile | null {
