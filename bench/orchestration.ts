@@ -18,7 +18,13 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { trainingWorkflowId } from '../cli/temporal-client';
 import { engineInfo } from '../native';
 import type { StepMetrics } from '../workflows/types';
-import { projectRoot, run, siriBin, spawnWorker, startTestServer, tempDir } from '../test/helpers/temporal';
+import {
+  projectRoot,
+  spawnWorker,
+  startTestServer,
+  startTrainingRun,
+  tempDir,
+} from '../test/helpers/temporal';
 
 const stepsFlag = process.argv.indexOf('--steps');
 const steps = stepsFlag >= 0 ? Number(process.argv[stepsFlag + 1]) : 20;
@@ -92,18 +98,7 @@ async function toyOverhead(variant: { lowLatency: boolean; runAhead: boolean }):
   const worker = spawnWorker(server.address, [], variant.runAhead ? {} : { SIRI_HOST_RUN_AHEAD: '0' });
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
   try {
-    const started = await run(process.execPath, [
-      siriBin,
-      'train',
-      '--config',
-      configPath,
-      '--run-id',
-      'bench',
-      '--detach',
-      '--address',
-      server.address,
-    ]);
-    if (started.code !== 0) throw new Error(started.stderr);
+    await startTrainingRun(server.address, configPath, 'bench');
     await client.workflow.getHandle(trainingWorkflowId('bench')).result();
   } finally {
     await client.connection.close();

@@ -19,6 +19,7 @@ import {
   siriBin,
   spawnWorker,
   startTestServer,
+  startTrainingRun,
   tempDir,
   waitFor,
   type TestServer,
@@ -46,19 +47,7 @@ describe('durable training', { skip, timeout: 900_000 }, () => {
   });
 
   async function train(runId: string, configPath: string): Promise<void> {
-    const started = await run(process.execPath, [
-      siriBin,
-      'train',
-      '--config',
-      configPath,
-      '--run-id',
-      runId,
-      '--detach',
-      '--address',
-      server.address,
-      ...FAST_FAILOVER,
-    ]);
-    assert.equal(started.code, 0, started.stderr);
+    await startTrainingRun(server.address, configPath, runId, FAST_FAILOVER);
   }
 
   async function finish(runId: string): Promise<TrainingResult> {

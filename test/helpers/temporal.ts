@@ -91,3 +91,25 @@ export function run(
     child.on('close', (code) => resolveRun({ code, stdout, stderr }));
   });
 }
+
+/** `siri train --config FILE --run-id ID --detach --address ADDRESS [extra]`; throws with its stderr on failure. */
+export async function startTrainingRun(
+  address: string,
+  configPath: string,
+  runId: string,
+  extraArgs: string[] = [],
+): Promise<void> {
+  const args = [
+    siriBin,
+    'train',
+    '--config',
+    configPath,
+    '--run-id',
+    runId,
+    '--detach',
+    '--address',
+    address,
+  ];
+  const started = await run(process.execPath, [...args, ...extraArgs]);
+  if (started.code !== 0) throw new Error(`siri train exited with ${started.code}: ${started.stderr}`);
+}

@@ -24,7 +24,8 @@ const skip = worldAvailable() ? false : 'the toy base model (toy/base) is not bu
 async function trainStep0(runDir: string, configPath: string): Promise<CheckpointRef> {
   const env = new MockActivityEnvironment();
   const config = loadRunConfigFile(configPath);
-  const { baseCheckpoint } = (await env.run(prepareRun, { runId: 'r', runDir, config })) as PrepareRunResult;
+  const prepared: PrepareRunResult = await env.run(prepareRun, { runId: 'r', runDir, config });
+  const baseCheckpoint = prepared.baseCheckpoint;
   const maxTokens = 128;
   const rolled: RolloutResult = await env.run(rollout, {
     runId: 'r',
