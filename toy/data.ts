@@ -1,5 +1,7 @@
-// The toy data files the `toy` run preset reads (toy/data/train.jsonl, toy/data/eval.jsonl): one problem per
-// line as {"problem", "answer", "key", "steps"}, from the seeded generator, so they can be re-made exactly.
+// The toy data files (toy/data/): train.jsonl (the SFT problems of the base), train-long.jsonl (its 4- and
+// 5-step chains: the `toy` run preset's RL set, whose concise solutions need more than lMin = 48 tokens; see
+// docs/toy.md, "The SIRI experiment's world") and eval.jsonl (held out). One problem per line as
+// {"problem", "answer", "key", "steps"}, from the seeded generator, so they can be re-made exactly.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateProblems, type Difficulty, type Problem } from './problems';
@@ -28,13 +30,21 @@ export const toRecord = (p: Problem): ToyDataRecord => ({
 export const toJsonl = (problems: readonly Problem[]): string =>
   problems.map((p) => JSON.stringify(toRecord(p))).join('\n') + '\n';
 
-/** Writes train.jsonl and eval.jsonl into `dir`; returns the problems written. */
+/** The RL training set keeps the chains of at least this many steps (train-long.jsonl). */
+export const LONG_CHAIN_MIN_STEPS = 4;
+
+/** The problems of train-long.jsonl: those of `train` with at least LONG_CHAIN_MIN_STEPS steps, in order. */
+export const longChains = (train: readonly Problem[]): Problem[] =>
+  train.filter((p) => p.steps.length >= LONG_CHAIN_MIN_STEPS);
+
+/** Writes train.jsonl, train-long.jsonl and eval.jsonl into `dir`; returns the problems written. */
 export function writeToyData(dir: string, options: ToyDataOptions): { train: Problem[]; eval: Problem[] } {
   const common = { seed: options.seed, ...(options.difficulty ? { difficulty: options.difficulty } : {}) };
   const train = generateProblems({ split: 'train', count: options.trainCount, ...common });
   const held = generateProblems({ split: 'eval', count: options.evalCount, ...common });
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'train.jsonl'), toJsonl(train));
+  writeFileSync(join(dir, 'train-long.jsonl'), toJsonl(longChains(train)));
   writeFileSync(join(dir, 'eval.jsonl'), toJsonl(held));
   return { train, eval: held };
 }

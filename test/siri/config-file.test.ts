@@ -53,7 +53,7 @@ describe('loadRunConfigFile', () => {
         assert.equal(
           err.message,
           `${path}: invalid run config: schedule.lMax: expected a number >= 1, got -5; ` +
-            'schedule.lMin: expected lMin <= lMax (-5), got 128; ' +
+            'schedule.lMin: expected lMin <= lMax (-5), got 48; ' +
             'device: expected "cpu" | "cuda", got "tpu"; epochs: unknown key (not allowed here)',
         );
         return true;

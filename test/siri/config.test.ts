@@ -45,7 +45,7 @@ describe('presets', () => {
 
   test('toy is a small CPU run of 3 cycles of 20 steps', () => {
     const c = PRESETS.toy;
-    assert.deepEqual(c.schedule, { kind: 'cosine', lMax: 256, lMin: 128, cycle: 20 });
+    assert.deepEqual(c.schedule, { kind: 'cosine', lMax: 256, lMin: 48, cycle: 20 });
     assert.deepEqual(
       [c.totalSteps, c.groupSize, c.batchPrompts, c.device, c.modelDir],
       [60, 8, 8, 'cpu', 'toy/base'],

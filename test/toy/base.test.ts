@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gradeResponse } from '../../grader/index';
 import { Policy } from '../../native/index';
-import { readToyData, toRecord } from '../../toy/data';
+import { longChains, readToyData, toRecord } from '../../toy/data';
 import { toyModelConfig } from '../../toy/model-config';
 import { generateProblems } from '../../toy/problems';
 import { toyPromptIds } from '../../toy/sft';
@@ -51,6 +51,10 @@ describe(
         generateProblems({ split: 'train', count: train.length, seed: 0 }).map(toRecord),
       );
       assert.deepEqual(held, generateProblems({ split: 'eval', count: held.length, seed: 0 }).map(toRecord));
+      assert.deepEqual(
+        readToyData(join(root, 'toy/data/train-long.jsonl')),
+        longChains(generateProblems({ split: 'train', count: train.length, seed: 0 })).map(toRecord),
+      );
       const trainKeys = new Set(train.map((r) => r.key));
       assert.ok(held.every((r) => !trainKeys.has(r.key)));
     });
