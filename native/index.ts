@@ -192,6 +192,11 @@ export interface TrainStepOptions {
   gradClip?: number;
   /** Padded tokens per micro-batch (gradient accumulation is exact across micro-batches). */
   microBatchTokens?: number;
+  /**
+   * Activation checkpointing: keep only each decoder layer's input and recompute the layer in the
+   * backward pass — the same gradients for one more trunk forward, with far less activation memory.
+   */
+  activationCheckpointing?: boolean;
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -543,6 +548,7 @@ export class Policy {
       'weightDecay',
       'gradClip',
       'microBatchTokens',
+      'activationCheckpointing',
     ] as const) {
       if (options[key] !== undefined) nativeOptions[key] = options[key];
     }

@@ -102,6 +102,8 @@ struct TrainOptions {
   double weight_decay = 0.01;  // torch.optim.AdamW default
   double grad_clip = 1.0;  // <= 0: no clipping
   int64_t micro_batch_tokens = 8192;
+  // Recompute each decoder layer in the backward instead of keeping its activations (long sequences).
+  bool activation_checkpointing = false;
   ProgressFn progress;
 };
 

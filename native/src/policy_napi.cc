@@ -374,6 +374,7 @@ class NativePolicy : public Napi::ObjectWrap<NativePolicy> {
       opts.weight_decay = GetNumber(o, "weightDecay", opts.weight_decay);
       opts.grad_clip = GetNumber(o, "gradClip", opts.grad_clip);
       opts.micro_batch_tokens = GetInt(o, "microBatchTokens", opts.micro_batch_tokens);
+      opts.activation_checkpointing = GetBool(o, "activationCheckpointing", false);
       const Napi::Value cb = info.Length() > 7 ? info[7] : info.Env().Undefined();
       return Queue<TrainResult>(
           info.Env(), policy,

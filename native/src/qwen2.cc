@@ -7,6 +7,8 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/GradMode.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
 #include <limits>
@@ -362,33 +364,73 @@ static at::Tensor ApplyRope(const at::Tensor& x, const at::Tensor& cos, const at
   return at::cat({x1 * cos - x2 * sin, x2 * cos + x1 * sin}, -1);
 }
 
-at::Tensor Qwen2Model::Hidden(const at::Tensor& ids, bool final_norm) {
-  TORCH_CHECK(ids.dim() == 2, "Hidden expects ids [B, L]");
-  const int64_t B = ids.size(0), L = ids.size(1);
+namespace {
+
+// Activation checkpointing for one decoder layer: the forward runs without recording autograd history and
+// keeps only the layer's input; the backward recomputes the layer with history and back-propagates the
+// incoming gradient through it, which accumulates the parameters' .grad and returns the input's gradient.
+// Peak activation memory of the trunk drops from every layer's intermediates to one layer's plus the
+// layer inputs, for one extra forward per layer.
+struct LayerRecomputeFn : public torch::autograd::Function<LayerRecomputeFn> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, int64_t layer_index,
+                            int64_t model_address) {
+    ctx->save_for_backward({x});
+    ctx->saved_data["layer"] = layer_index;
+    ctx->saved_data["model"] = model_address;
+    auto* model = reinterpret_cast<Qwen2Model*>(static_cast<intptr_t>(model_address));
+    c10::NoGradGuard no_grad;
+    return model->TrainingLayer(x, static_cast<size_t>(layer_index));
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    auto* model = reinterpret_cast<Qwen2Model*>(static_cast<intptr_t>(ctx->saved_data["model"].toInt()));
+    const at::Tensor x = ctx->get_saved_variables()[0].detach().requires_grad_(true);
+    at::Tensor y;
+    {
+      c10::AutoGradMode with_grad(true);
+      y = model->TrainingLayer(x, static_cast<size_t>(ctx->saved_data["layer"].toInt()));
+    }
+    torch::autograd::backward({y}, {grads[0]});
+    return {x.grad(), at::Tensor(), at::Tensor()};
+  }
+};
+
+}  // namespace
+
+at::Tensor Qwen2Model::TrainingLayer(const at::Tensor& x_in, size_t li) {
+  const int64_t B = x_in.size(0), L = x_in.size(1);
   const int64_t nh = config_.num_attention_heads, kvh = config_.num_key_value_heads, hd = config_.head_dim;
-  const int64_t I = config_.intermediate_size;
-  EnsureRope(L);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
   // Training needs gradients for the separate HF parameters, so the fused q|k|v and gate|up weights are
   // concatenated inside the graph; inference uses the cached concatenation.
+  const bool grad = c10::GradMode::is_enabled() || recompute_;
+  const Qwen2Layer& layer = layers_[li];
+  const at::Tensor qkv_w = grad ? ToCompute(at::cat({layer.q_w, layer.k_w, layer.v_w}, 0)) : fused_qkv_w_[li];
+  const at::Tensor qkv_b = grad ? at::cat({layer.q_b, layer.k_b, layer.v_b}, 0) : fused_qkv_b_[li];
+  const at::Tensor gate_up_w = grad ? ToCompute(at::cat({layer.gate_w, layer.up_w}, 0)) : fused_gate_up_w_[li];
+  const at::Tensor o_w = grad ? ToCompute(layer.o_w) : fused_o_w_[li];
+  const at::Tensor down_w = grad ? ToCompute(layer.down_w) : fused_down_w_[li];
+  const at::Tensor qkv = Gemm(RmsNorm(x_in, layer.input_norm), qkv_w, qkv_b);  // [B, L, (nh+2kvh)*hd]
+  const std::vector<at::Tensor> heads = FusedQkvRope(qkv, rope_cos_, rope_sin_, nh, kvh, hd);
+  const at::Tensor attn = at::scaled_dot_product_attention(heads[0], heads[1], heads[2], {}, 0.0, /*is_causal=*/true,
+                                                           scale, /*enable_gqa=*/nh != kvh);
+  const at::Tensor x = x_in + Gemm(attn.transpose(1, 2).reshape({B, L, nh * hd}), o_w);
+  const at::Tensor gate_up = Gemm(RmsNorm(x, layer.post_norm), gate_up_w);  // [B, L, 2I]
+  return x + Gemm(FusedSwiGlu(gate_up), down_w);
+}
+
+at::Tensor Qwen2Model::Hidden(const at::Tensor& ids, bool final_norm, bool checkpoint_layers) {
+  TORCH_CHECK(ids.dim() == 2, "Hidden expects ids [B, L]");
+  EnsureRope(ids.size(1));
   const bool grad = c10::GradMode::is_enabled();
   if (!grad) EnsureFused();
-  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
   at::Tensor x = at::embedding(embed_, ids);
+  const bool recompute = grad && checkpoint_layers;
+  recompute_ = recompute;  // the no-grad forward of a checkpointed layer still uses the training weights
   for (size_t li = 0; li < layers_.size(); ++li) {
-    const Qwen2Layer& layer = layers_[li];
-    const at::Tensor qkv_w = grad ? ToCompute(at::cat({layer.q_w, layer.k_w, layer.v_w}, 0)) : fused_qkv_w_[li];
-    const at::Tensor qkv_b = grad ? at::cat({layer.q_b, layer.k_b, layer.v_b}, 0) : fused_qkv_b_[li];
-    const at::Tensor gate_up_w = grad ? ToCompute(at::cat({layer.gate_w, layer.up_w}, 0)) : fused_gate_up_w_[li];
-    const at::Tensor o_w = grad ? ToCompute(layer.o_w) : fused_o_w_[li];
-    const at::Tensor down_w = grad ? ToCompute(layer.down_w) : fused_down_w_[li];
-    const at::Tensor qkv = Gemm(RmsNorm(x, layer.input_norm), qkv_w, qkv_b);  // [B, L, (nh+2kvh)*hd]
-    const std::vector<at::Tensor> heads = FusedQkvRope(qkv, rope_cos_, rope_sin_, nh, kvh, hd);
-    const at::Tensor attn = at::scaled_dot_product_attention(heads[0], heads[1], heads[2], {}, 0.0, /*is_causal=*/true,
-                                                             scale, /*enable_gqa=*/nh != kvh);
-    x = x + Gemm(attn.transpose(1, 2).reshape({B, L, nh * hd}), o_w);
-    const at::Tensor gate_up = Gemm(RmsNorm(x, layer.post_norm), gate_up_w);  // [B, L, 2I]
-    x = x + Gemm(FusedSwiGlu(gate_up), down_w);
-    (void)I;
+    x = recompute ? LayerRecomputeFn::apply(x, static_cast<int64_t>(li),
+                                            static_cast<int64_t>(reinterpret_cast<intptr_t>(this)))
+                  : TrainingLayer(x, li);
   }
   return final_norm ? RmsNorm(x, final_norm_) : x;
 }

@@ -237,7 +237,8 @@ TrainResult Policy::TrainStep(const TrainBatch& batch, const TrainOptions& optio
   for (const auto& rows : groups) {
     const int64_t b = static_cast<int64_t>(rows.size());
     const int64_t L = seqs.length(rows.front());
-    const at::Tensor hidden = model_->Hidden(RightPaddedIds(seqs, rows, L, device), /*final_norm=*/false);  // autograd on
+    const at::Tensor hidden = model_->Hidden(RightPaddedIds(seqs, rows, L, device), /*final_norm=*/false,
+                                             options.activation_checkpointing);  // autograd on
     timer.Mark("trunk forward");
     const ResponseRows rr = CollectResponseRows(seqs, batch.response_mask, rows, L);
     const int64_t N = rr.hidden_rows.numel();

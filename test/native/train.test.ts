@@ -103,6 +103,26 @@ describe('trainStep', () => {
     }
   });
 
+  test('activation checkpointing (layers recomputed in the backward) gives the same step', async () => {
+    const batch = makeBatch();
+    for (const loss of ['grpo', 'sft'] as const) {
+      const kept = await Policy.init(tinyConfig(), { seed: 9, threads: 1 });
+      const recomputed = await Policy.init(tinyConfig(), { seed: 9, threads: 1 });
+      const opts = { ...baseOptions, loss, entropyCoef: loss === 'grpo' ? 0.01 : 0, microBatchTokens: 16 };
+      const a = await kept.trainStep(batch, opts);
+      const b = await recomputed.trainStep(batch, { ...opts, activationCheckpointing: true });
+      assert.ok(a.microBatches > 1, 'several micro-batches');
+      assertClose(b.loss, a.loss, 1e-6, `${loss} loss`);
+      assertClose(b.gradNorm, a.gradNorm, 1e-5, `${loss} gradNorm`);
+      assert.ok(a.gradNorm > 0, 'a real gradient');
+      const [la] = await kept.forwardLogits([batch.sequences[0]!]);
+      const [lb] = await recomputed.forwardLogits([batch.sequences[0]!]);
+      assert.ok(maxAbsDiff(la!, lb!) < 1e-5, `${loss} weights after the step`);
+      kept.dispose();
+      recomputed.dispose();
+    }
+  });
+
   test('SFT loss is the mean negative log-likelihood of the masked tokens and goes down', async () => {
     const policy = await Policy.init(tinyConfig(), { seed: 6, threads: 1 });
     const batch = makeBatch();
