@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { trainingWorkflowId } from '../cli/temporal-client';
+import { presetConfig } from '../siri/config';
 import { engineInfo } from '../native';
 import type { StepMetrics } from '../workflows/types';
 import {
@@ -28,6 +29,12 @@ import {
 
 const stepsFlag = process.argv.indexOf('--steps');
 const steps = stepsFlag >= 0 ? Number(process.argv[stepsFlag + 1]) : 20;
+/** The toy preset's shape, as measured (the preset may be retuned). */
+function toyShape(): string {
+  const { batchPrompts, groupSize, schedule } = presetConfig('toy');
+  const budgets = 'lMin' in schedule ? ` ${schedule.lMax}/${schedule.lMin}` : '';
+  return `${batchPrompts} prompts × ${groupSize} samples, ${schedule.kind}${budgets}`;
+}
 const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -173,7 +180,7 @@ const result = {
     siriDevServerMs: roundTripSiriMs,
     speedup: roundTripDefaultMs / roundTripSiriMs,
   },
-  config: `preset toy (8 prompts × 8 samples, cosine 256/128, eval every 10 steps and at named checkpoints), ${steps} steps, one siri worker process`,
+  config: `preset toy (${toyShape()}, eval every 10 steps and at named checkpoints), ${steps} steps, one siri worker process`,
   goal: { overheadMs: 50, fraction: 0.02 },
   medianOverheadMs: siri.medianOverheadMs,
   overheadFractionOfStep: siri.overheadFractionOfStep,
