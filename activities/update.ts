@@ -115,6 +115,7 @@ async function runUpdate(
           weightDecay: config.weightDecay,
           gradClip: config.gradClip,
           microBatchTokens: config.microBatchTokens,
+          activationCheckpointing: config.activationCheckpointing,
           onProgress: (p: { current: number; total: number }) => {
             maybeCrash('update', input.step);
             onProgress({ microBatch: p.current, of: p.total });

@@ -86,6 +86,8 @@ export const RunConfigSchema = z.strictObject({
   gradClip: z.number().gt(0).default(1.0),
   /** Token budget of one forward/backward micro-batch (prompt + response tokens). */
   microBatchTokens: positiveInt,
+  /** Recompute each decoder layer in the backward instead of keeping its activations (long sequences). */
+  activationCheckpointing: z.boolean().default(false),
 
   dynamicSampling: DynamicSamplingSchema.default({ enabled: false, maxExtraRolloutBatches: 0 }),
 
@@ -247,6 +249,7 @@ const SIRI_1_5B: RunConfig = {
   weightDecay: 0.01,
   gradClip: 1.0,
   microBatchTokens: 32768,
+  activationCheckpointing: true, // 16K-token rollouts: activations, not weights, bound the micro-batch
   // The paper names clip-higher and KL removal from DAPO, not dynamic sampling: off by default.
   dynamicSampling: { enabled: false, maxExtraRolloutBatches: 2 },
   temperature: 1.0, // paper: rollout temperature 1.0
@@ -297,7 +300,8 @@ const TOY: RunConfig = {
   betas: [0.9, 0.999],
   weightDecay: 0.01,
   gradClip: 1.0,
-  microBatchTokens: 4096, // provisional
+  microBatchTokens: 4096,
+  activationCheckpointing: false, // 256-token sequences: nothing to save
   dynamicSampling: { enabled: false, maxExtraRolloutBatches: 2 },
   temperature: 1.0,
   topP: 1.0,
