@@ -4,10 +4,11 @@
 // the figure is the growth of the peak during a step taken after the optimizer state exists.
 // Usage: node --import tsx bench/activation-checkpointing.ts [--tokens 4096]
 import { execFileSync } from 'node:child_process';
+import { benchMachine } from './machine';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, hostname } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { engineInfo, Policy } from '../native';
+import { Policy } from '../native';
 
 const flag = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(name);
@@ -79,12 +80,7 @@ if (process.argv.includes('--child')) {
   const result = {
     benchmark: 'activation-checkpointing',
     date: new Date().toISOString(),
-    machine: {
-      host: hostname(),
-      cpu: cpus()[0]?.model ?? 'unknown',
-      cores: cpus().length,
-      torch: engineInfo().torchVersion,
-    },
+    machine: benchMachine(),
     model: config,
     tokens,
     kept,

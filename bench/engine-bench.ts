@@ -11,8 +11,8 @@
 // (computeDtype 'bfloat16'; fp32 master weights, norms, attention and LM head) — PyTorch stays fp32.
 // Usage: npx tsx bench/engine-bench.ts [--config tiny|small] [--threads N] [--rounds R] [--reps-scale F]
 //        [--no-bf16] [--no-reference]
+import { benchMachine } from './machine';
 import { execFile } from 'node:child_process';
-import { cpus, hostname, platform, release } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -178,13 +178,8 @@ function benchReference(
 }
 
 function machine(): Record<string, unknown> {
-  return {
-    hostname: hostname(),
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cpus: cpus().length,
-    os: `${platform()} ${release()}`,
-    node: process.version,
-  };
+  const { host, cpu, cores, os, node } = benchMachine();
+  return { hostname: host, cpu, cpus: cores, os, node };
 }
 
 async function main(): Promise<void> {

@@ -10,14 +10,13 @@
 //    workflow's grading ran beside the host's update, and the host's own grading counts as overhead).
 //    start(t) is when step t's generation began. Goal: ≤ 50 ms per step and ≤ 2% of step time.
 // Usage: node --import tsx bench/orchestration.ts [--steps 20]   (about 6 minutes on 2 cores)
+import { benchMachine } from './machine';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { trainingWorkflowId } from '../cli/temporal-client';
 import { presetConfig } from '../siri/config';
-import { engineInfo } from '../native';
 import type { StepMetrics } from '../workflows/types';
 import {
   projectRoot,
@@ -168,12 +167,8 @@ const siri = toy.siri as ReturnType<typeof summarize>;
 const result = {
   benchmark: 'orchestration-overhead',
   date: new Date().toISOString(),
-  machine: {
-    host: hostname(),
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    torch: engineInfo().torchVersion,
-  },
+  machine: benchMachine(),
+
   roundTrip: {
     what: 'ms per (activity on another task queue + local activity), no-op bodies, 100 iterations',
     stockDevServerMs: roundTripDefaultMs,
