@@ -99,14 +99,14 @@ function runAheadToUpdate(input: RolloutInput, result: RolloutResult): void {
 function existingRollout(input: RolloutInput, startedAtMs: number): RolloutResult | null {
   const path = runPaths(input.runDir).rollout(input.step, input.shard);
   if (!existsSync(path)) return null;
-  const existing = JSON.parse(readFileSync(path, 'utf8')) as RolloutFile;
+  const bytes = readFileSync(path);
+  const existing = JSON.parse(bytes.toString('utf8')) as RolloutFile;
   if (
     existing.checkpointSha !== input.checkpoint.sha256 ||
     existing.maxTokens !== input.maxTokens ||
     existing.configSha !== runConfigSha256(input.runDir)
   )
     return null;
-  const bytes = readFileSync(path);
   return {
     rolloutRef: { path, sha256: sha256Bytes(bytes), bytes: bytes.length },
     samples: existing.samples.length,
