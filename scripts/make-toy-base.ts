@@ -19,7 +19,7 @@ import {
 import { DEFAULT_DIFFICULTY, generateProblems, type Difficulty, type Problem } from '../toy/problems';
 import { Rng } from '../toy/random';
 import { runSft, sftExamples, type SftOptions } from '../toy/sft';
-import { DEFAULT_TEACHER, writeTraces, type TeacherOptions } from '../toy/teacher';
+import { TEACHER_PRESETS, writeTraces, type TeacherOptions } from '../toy/teacher';
 import { buildToyTokenizerConfig, ToyTokenizer, writeToyTokenizer } from '../toy/tokenizer';
 
 const { values: args } = parseArgs({
@@ -42,6 +42,7 @@ const { values: args } = parseArgs({
     difficulty: { type: 'string', default: '{}' },
     shape: { type: 'string', default: '{}' },
     teacher: { type: 'string', default: '{}' },
+    'teacher-preset': { type: 'string', default: 'default' },
     'measure-only': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -52,7 +53,8 @@ if (args.help) {
     'npx tsx scripts/make-toy-base.ts [--seed 0] [--out toy/base] [--data-dir toy/data] [--steps 1500] [--batch 32]\n' +
       '  [--lr 3e-3] [--threads 2] [--train-problems 24000] [--data-train 2000] [--data-eval 200]\n' +
       '  [--measure-problems 200] [--samples 4]' +
-      '  [--max-new-tokens 512] [--eval-every 0] [--difficulty JSON] [--shape JSON] [--teacher JSON] [--measure-only]',
+      '  [--max-new-tokens 512] [--eval-every 0] [--difficulty JSON] [--shape JSON]\n' +
+      '  [--teacher-preset default|verifying] [--teacher JSON (overrides the preset)] [--measure-only]',
   );
   process.exit(0);
 }
@@ -71,7 +73,10 @@ const difficulty: Difficulty = {
   ...(JSON.parse(args.difficulty) as object),
 };
 const shape: ToyModelShape = { ...TOY_MODEL_SHAPE, ...(JSON.parse(args.shape) as object) };
-const teacher: TeacherOptions = { ...DEFAULT_TEACHER, ...(JSON.parse(args.teacher) as object) };
+const teacherPreset = TEACHER_PRESETS[args['teacher-preset']];
+if (teacherPreset === undefined)
+  throw new Error(`--teacher-preset must be one of ${Object.keys(TEACHER_PRESETS).join(', ')}`);
+const teacher: TeacherOptions = { ...teacherPreset, ...(JSON.parse(args.teacher) as object) };
 const outDir = resolve(args.out);
 
 // Every random choice hangs off the one seed: named sub-streams give the sub-seeds.

@@ -29,6 +29,23 @@ export const DEFAULT_TEACHER: TeacherOptions = {
   reviewProb: 0.2,
 };
 
+/**
+ * Opt-in (docs/toy.md, attempt 14): the default teacher with 2.5× the slips, nearly all caught right after
+ * the step. A larger share of the one-step checks now find a wrong value, so a check line must recompute
+ * the step instead of copying it, which is what could let the model's re-checks catch its own errors.
+ */
+export const VERIFYING_TEACHER: TeacherOptions = {
+  ...DEFAULT_TEACHER,
+  slipProb: 0.3,
+  lateCatchProb: 0.2,
+};
+
+/** Named teachers for `scripts/make-toy-base.ts --teacher-preset`. */
+export const TEACHER_PRESETS: Readonly<Record<string, TeacherOptions>> = {
+  default: DEFAULT_TEACHER,
+  verifying: VERIFYING_TEACHER,
+};
+
 /** No re-checks and no slips: the shortest correct solution (for analysis and comparisons). */
 export const CONCISE_TEACHER: TeacherOptions = {
   recheckWeights: [1],

@@ -6,7 +6,15 @@ import assert from 'node:assert/strict';
 import { gradeResponse } from '../../grader/index';
 import { generateProblems, makeProblem, type Problem } from '../../toy/problems';
 import { Rng } from '../../toy/random';
-import { CONCISE_TEACHER, conciseTrace, DEFAULT_TEACHER, writeTrace, writeTraces } from '../../toy/teacher';
+import {
+  CONCISE_TEACHER,
+  conciseTrace,
+  DEFAULT_TEACHER,
+  TEACHER_PRESETS,
+  VERIFYING_TEACHER,
+  writeTrace,
+  writeTraces,
+} from '../../toy/teacher';
 
 const chain = makeProblem(7, [
   { op: 'add', operand: 5 },
@@ -122,6 +130,29 @@ describe('toy teacher', () => {
       const opened = (t.text.match(/Wait, let me verify|Hold on|Alternatively|go over it|once more/g) ?? [])
         .length;
       assert.deepEqual([t.rechecks, opened, t.slips], [5, 5, 0]);
+    }
+  });
+
+  test('the opt-in verifying teacher: same lengths, more of the re-checks catch a slip, all fixed', () => {
+    assert.equal(TEACHER_PRESETS['default'], DEFAULT_TEACHER);
+    assert.equal(TEACHER_PRESETS['verifying'], VERIFYING_TEACHER);
+    assert.deepEqual(VERIFYING_TEACHER.recheckWeights, DEFAULT_TEACHER.recheckWeights);
+    assert.ok(VERIFYING_TEACHER.slipProb > 2 * DEFAULT_TEACHER.slipProb);
+    const verifying = writeTraces(problems, 9, VERIFYING_TEACHER);
+    const share = (ts: typeof traces): number =>
+      ts.reduce((n, t) => n + t.usefulRechecks, 0) / ts.reduce((n, t) => n + t.rechecks, 0);
+    assert.ok(share(verifying) > 1.8 * share(traces), `useful share ${share(verifying)} vs ${share(traces)}`);
+    for (let i = 0; i < problems.length; i++) {
+      const t = verifying[i]!;
+      assert.equal(gradeResponse(t.text, (problems[i] as Problem).answer).correct, true, t.text);
+      // Every check and review line states true arithmetic; a slip needs a re-check to catch it.
+      for (const line of thinkLines(t.text)) {
+        if (/^\d+ [-+*/] \d+ = \d+\.$/.test(line)) continue;
+        for (const m of line.matchAll(EQUATION)) {
+          assert.equal(evaluate(Number(m[1]), m[2]!, Number(m[3])), Number(m[4]), `"${line}"`);
+        }
+      }
+      assert.ok(t.slips <= t.rechecks);
     }
   });
 
