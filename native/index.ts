@@ -47,24 +47,7 @@ export function throwNative(kind: 'std' | 'torch'): never {
 // Policy: a Qwen2 causal LM on the native engine.
 
 /** A Hugging Face Qwen2 config.json (snake_case as on disk); unknown fields are kept and written back. */
-export type {
-  Qwen2Config,
-  Device,
-  WeightsDtype,
-  LoadOptions,
-  ComputeDtype,
-  InitOptions,
-  SaveOptions,
-  ProgressEvent,
-  GenerateOptions,
-  GenerateResult,
-  LogprobsOptions,
-  LogprobsResult,
-  TrainBatch,
-  LossAggregation,
-  TrainStepOptions,
-  TrainStepResult,
-} from './types';
+export type * from './types';
 import type {
   Qwen2Config,
   LoadOptions,
