@@ -379,7 +379,7 @@ struct LayerRecomputeFn : public torch::autograd::Function<LayerRecomputeFn> {
     ctx->saved_data["model"] = model_address;
     auto* model = reinterpret_cast<Qwen2Model*>(static_cast<intptr_t>(model_address));
     c10::NoGradGuard no_grad;
-    return model->TrainingLayer(x, static_cast<size_t>(layer_index));
+    return model->Layer(x, static_cast<size_t>(layer_index), /*training_weights=*/true);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
@@ -388,7 +388,7 @@ struct LayerRecomputeFn : public torch::autograd::Function<LayerRecomputeFn> {
     at::Tensor y;
     {
       c10::AutoGradMode with_grad(true);
-      y = model->TrainingLayer(x, static_cast<size_t>(ctx->saved_data["layer"].toInt()));
+      y = model->Layer(x, static_cast<size_t>(ctx->saved_data["layer"].toInt()), /*training_weights=*/true);
     }
     torch::autograd::backward({y}, {grads[0]});
     return {x.grad(), at::Tensor(), at::Tensor()};
@@ -397,13 +397,13 @@ struct LayerRecomputeFn : public torch::autograd::Function<LayerRecomputeFn> {
 
 }  // namespace
 
-at::Tensor Qwen2Model::TrainingLayer(const at::Tensor& x_in, size_t li) {
+at::Tensor Qwen2Model::Layer(const at::Tensor& x_in, size_t li, bool training_weights) {
   const int64_t B = x_in.size(0), L = x_in.size(1);
   const int64_t nh = config_.num_attention_heads, kvh = config_.num_key_value_heads, hd = config_.head_dim;
   const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
   // Training needs gradients for the separate HF parameters, so the fused q|k|v and gate|up weights are
   // concatenated inside the graph; inference uses the cached concatenation.
-  const bool grad = c10::GradMode::is_enabled() || recompute_;
+  const bool grad = training_weights;
   const Qwen2Layer& layer = layers_[li];
   const at::Tensor qkv_w = grad ? ToCompute(at::cat({layer.q_w, layer.k_w, layer.v_w}, 0)) : fused_qkv_w_[li];
   const at::Tensor qkv_b = grad ? at::cat({layer.q_b, layer.k_b, layer.v_b}, 0) : fused_qkv_b_[li];
@@ -426,11 +426,10 @@ at::Tensor Qwen2Model::Hidden(const at::Tensor& ids, bool final_norm, bool check
   if (!grad) EnsureFused();
   at::Tensor x = at::embedding(embed_, ids);
   const bool recompute = grad && checkpoint_layers;
-  recompute_ = recompute;  // the no-grad forward of a checkpointed layer still uses the training weights
   for (size_t li = 0; li < layers_.size(); ++li) {
     x = recompute ? LayerRecomputeFn::apply(x, static_cast<int64_t>(li),
                                             static_cast<int64_t>(reinterpret_cast<intptr_t>(this)))
-                  : TrainingLayer(x, li);
+                  : Layer(x, li, /*training_weights=*/grad);
   }
   return final_norm ? RmsNorm(x, final_norm_) : x;
 }

@@ -91,8 +91,9 @@ class Qwen2Model {
   // With checkpoint_layers (and grad mode on), each decoder layer keeps only its input and is recomputed
   // in the backward pass (activation checkpointing): same gradients, far less activation memory.
   at::Tensor Hidden(const at::Tensor& ids, bool final_norm = true, bool checkpoint_layers = false);
-  // One decoder layer of the training forward (separate HF weights, concatenated in the graph).
-  at::Tensor TrainingLayer(const at::Tensor& x, size_t layer_index);
+  // One decoder layer: with training_weights, the separate HF weights concatenated inside the graph (so
+  // they get gradients); otherwise the cached fused inference weights (call EnsureFused first).
+  at::Tensor Layer(const at::Tensor& x, size_t layer_index, bool training_weights);
   at::Tensor FinalNorm(const at::Tensor& x) const;
   // The LM head weight [V, H] (the embedding when tied).
   const at::Tensor& HeadWeight() const { return config_.tie_word_embeddings ? embed_ : lm_head_; }
@@ -128,7 +129,6 @@ class Qwen2Model {
 
   Qwen2Config config_;
   c10::Device device_;
-  bool recompute_ = false;  // inside a checkpointed Hidden(): layers use the training weights
   at::ScalarType storage_dtype_;
   std::map<std::string, at::ScalarType> disk_dtypes_;
   at::Tensor embed_, final_norm_, lm_head_;
