@@ -273,6 +273,7 @@ export class Policy {
         stopTokenIds: Int32Array.from(options.stopTokenIds ?? []),
         maxBatch: options.maxBatch ?? 0,
         ...(options.kvCacheBytes !== undefined ? { kvCacheBytes: options.kvCacheBytes } : {}),
+        continuousBatching: options.continuousBatching ?? true,
       },
       options.onProgress,
     );

@@ -61,8 +61,10 @@ export interface ProgressEvent {
   phase: 'prefill' | 'decode' | 'microbatch' | 'logprobs';
   current: number;
   total: number;
-  /** decode: sequences still running. */
+  /** prefill: sequences running once the prompts are admitted; decode: sequences still running. */
   active: number;
+  /** generate (prefill, decode): prompts admitted into the decode batch so far. */
+  admitted?: number;
 }
 
 export interface GenerateOptions {
@@ -76,10 +78,20 @@ export interface GenerateOptions {
   seed?: number;
   /** Generation of a sample ends after it emits one of these (the stop token is included in tokenIds). */
   stopTokenIds?: number[];
-  /** Most sequences decoded together (whole prompts per batch); default all. */
+  /**
+   * Decode slots: most sequences decoded together, in whole prompts (all samples of a prompt are admitted
+   * together); default all.
+   */
   maxBatch?: number;
-  /** And at most this much fp32 KV cache per batch (default 4 GiB); smaller batches run one after another. */
+  /** And at most this much fp32 KV cache for the slots (default 4 GiB). */
   kvCacheBytes?: number;
+  /**
+   * When the prompts do not all fit in the slots: admit waiting prompts into the slots that finished
+   * samples free while the others keep decoding (default true: long samples do not stall short ones), or
+   * decode one group of prompts to its end before the next (false). A sample's tokens do not depend on
+   * this, nor on maxBatch / kvCacheBytes (same seed ⇒ same tokens, up to float rounding).
+   */
+  continuousBatching?: boolean;
   onProgress?: (event: ProgressEvent) => void;
 }
 

@@ -386,6 +386,10 @@ SIRI_MULTIVERSION void DecodeAttentionRows(const float* q, const float* k, const
     const float* biasb = bias + b * capacity;
     const float* qb = q + (b * nh + kh * groups) * hd;  // the g query heads of this KV head are adjacent
     for (int64_t j = 0; j < length; ++j) {
+      if (biasb[j] == -INFINITY) {  // a masked key (padding, another sequence's column): weight exactly 0
+        for (int64_t gi = 0; gi < groups; ++gi) scores[gi * length + j] = -INFINITY;
+        continue;
+      }
       const float* kj = kb + j * hd;
       for (int64_t gi = 0; gi < groups; ++gi) {
         const float* qg = qb + gi * hd;
@@ -413,6 +417,7 @@ SIRI_MULTIVERSION void DecodeAttentionRows(const float* q, const float* k, const
       float* o = out + (b * nh + kh * groups + gi) * hd;
       for (int64_t i = 0; i < hd; ++i) o[i] = 0;
       for (int64_t j = 0; j < length; ++j) {
+        if (sg[j] == 0.0f) continue;  // adds exactly nothing (masked or underflowed key)
         const float p = sg[j] * inv;
         const float* vj = vb + j * hd;
         for (int64_t i = 0; i < hd; ++i) o[i] += p * vj[i];

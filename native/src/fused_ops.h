@@ -25,11 +25,13 @@ std::vector<at::Tensor> FusedQkvRope(const at::Tensor& qkv, const at::Tensor& co
                                      int64_t num_heads, int64_t num_kv_heads, int64_t head_dim);
 
 // One decode step of grouped-query attention over a static KV cache:
-//   q [B, nh, hd]; k_cache, v_cache [B, kvh, capacity, hd] (positions [0, length) valid);
-//   key_bias [B, 1, 1, capacity] additive (0 or -inf for padding keys).
+//   q [B, nh, hd]; k_cache, v_cache [B, kvh, capacity, hd] (columns [0, length) read, all finite);
+//   key_bias [B, 1, 1, capacity] additive (0, or -inf for a key the row must not see: padding, or a column
+//   of a row that is shorter than `length` — rows may have different lengths).
 //   out[b, h] = sum_j softmax_j(scale q[b,h].k[b,h/g,j] + bias[b,j]) v[b,h/g,j]  ->  [B, nh * hd]
 // The CPU kernel reads each K/V row once for all g = nh/kvh query heads that share it (memory-bound by
-// design) and has no per-length GEMM set-up cost; other devices use matmul + softmax.
+// design), skips masked keys (bitwise the same result: their weight is exactly 0) and has no per-length
+// GEMM set-up cost; other devices use matmul + softmax.
 at::Tensor DecodeAttention(const at::Tensor& q, const at::Tensor& k_cache, const at::Tensor& v_cache, int64_t length,
                            const at::Tensor& key_bias, double scale);
 

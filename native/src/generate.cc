@@ -1,12 +1,21 @@
-// Policy::Generate: batched sampling with a static KV cache (see policy.h for the contract).
-// Prompts of a group are left-padded to a common length and prefilled once; the cache rows are then
-// repeated for the samples of each prompt and decoded one token per step. Rows that finish are dropped
-// from the batch once half of it is done. Randomness: one uniform per sample per step from a CPU generator
-// seeded by `seed` (drawn for every sample of the group even when finished, so the stream does not depend
-// on the batch layout), then inverse-CDF sampling — identical tokens for identical seed, device, threads.
+// Policy::Generate: batched sampling over a static KV cache with continuous batching (contract: policy.h).
+// Decode slots: the cache has one row per slot, as many as maxBatch / kvCacheBytes allow in whole prompts.
+// Prompts wait in a queue, in order; whenever a prompt's S samples find free slots, the next prompts are
+// admitted: left-padded to their longest, prefilled once, and their cache rows copied into S free slots each,
+// while the other rows keep decoding at their own positions (per-row cache lengths and masks, qwen2.h).
+// A finished sample's row is parked until a prompt is admitted to it; once no prompt waits, finished rows are
+// dropped from the batch when half of it is done (one copy of the cache each time). continuousBatching =
+// false admits only into an empty pool (the older group-by-group schedule). When all prompts fit (the
+// default sizes) there is one admission and both schedules are the same.
+// Randomness: sample i's k-th token uses element i of the k-th at::rand({samples}) draw of a CPU generator
+// seeded by `seed` (drawn as the furthest sample reaches token k), then inverse-CDF sampling. So a sample's
+// tokens do not depend on the slot count, the schedule or which samples share its batch (up to the float
+// rounding of differently shaped matrix products); identical tokens for identical seed, device, threads.
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/GradMode.h>
 
+#include <algorithm>
+#include <deque>
 #include <set>
 #include <stdexcept>
 
@@ -59,6 +68,35 @@ Sampled SampleTokens(const at::Tensor& logits, const at::Tensor& u, double tempe
   return out;
 }
 
+// The uniforms of sampling: sample i's uniform for its token k is element i of the k-th
+// at::rand({samples}) draw of the generator, whichever batch row the sample decodes in. Draws are made in
+// order, when the furthest sample first needs token k, and dropped once no sample needs them any more.
+class UniformStream {
+ public:
+  UniformStream(at::Generator gen, int64_t samples) : gen_(std::move(gen)), samples_(samples) {}
+  float At(int64_t token, int64_t sample) {
+    while (first_ + static_cast<int64_t>(draws_.size()) <= token) draws_.push_back(at::rand({samples_}, gen_, at::kFloat));
+    return draws_[static_cast<size_t>(token - first_)].data_ptr<float>()[sample];
+  }
+  // No sample asks for a token below `token` again.
+  void DropBelow(int64_t token) {
+    while (first_ < token && !draws_.empty()) {
+      draws_.pop_front();
+      ++first_;
+    }
+  }
+
+ private:
+  at::Generator gen_;
+  int64_t samples_;
+  std::deque<at::Tensor> draws_;  // draws_[j] = draw number first_ + j
+  int64_t first_ = 0;
+};
+
+at::Tensor LongTensor(const std::vector<int64_t>& values, const c10::Device& device) {
+  return at::tensor(at::ArrayRef<int64_t>(values), at::kLong).to(device);
+}
+
 }  // namespace
 
 GenerateOutput Policy::Generate(const TokenBatch& prompts, const GenerateOptions& options) {
@@ -84,121 +122,179 @@ GenerateOutput Policy::Generate(const TokenBatch& prompts, const GenerateOptions
   const int64_t num_prompts = static_cast<int64_t>(prompts.count());
   at::Generator gen = options.seed ? at::make_generator<at::CPUGeneratorImpl>(*options.seed) : state_->rng;
 
-  // Per-sample outputs, filled group by group.
-  const size_t total_samples = static_cast<size_t>(num_prompts * S);
-  std::vector<std::vector<int32_t>> tokens(total_samples);
-  std::vector<std::vector<float>> logps(total_samples), sampling_logps(total_samples);
-  std::vector<uint8_t> stopped(total_samples, 0);
+  // Per-sample outputs; sample i belongs to prompt i / S.
+  const int64_t total_samples = num_prompts * S;
+  std::vector<std::vector<int32_t>> tokens(static_cast<size_t>(total_samples));
+  std::vector<std::vector<float>> logps(tokens.size()), sampling_logps(tokens.size());
+  std::vector<uint8_t> stopped(tokens.size(), 0);
 
-  // Groups of whole prompts decoded together: at most max_batch samples, and by default no more than
-  // kv_cache_bytes of KV cache (at least one prompt per group).
+  // Slots: at most max_batch samples, and by default no more than kv_cache_bytes of KV cache, in whole
+  // prompts (at least one).
   int64_t longest_prompt = 0;
   for (size_t p = 0; p < prompts.count(); ++p) longest_prompt = std::max(longest_prompt, prompts.length(p));
   const Qwen2Config& cfg = model_->config();
-  const int64_t cache_bytes_per_sample = cfg.num_hidden_layers * 2 * cfg.num_key_value_heads * cfg.head_dim *
-                                         (longest_prompt + options.max_new_tokens) * static_cast<int64_t>(sizeof(float));
-  int64_t per_group = num_prompts;
-  if (options.max_batch > 0) per_group = std::min(per_group, std::max<int64_t>(1, options.max_batch / S));
-  per_group = std::min(per_group, std::max<int64_t>(1, options.kv_cache_bytes / std::max<int64_t>(1, cache_bytes_per_sample * S)));
-  std::vector<std::pair<int64_t, int64_t>> groups;  // [first prompt, prompt count)
-  for (int64_t p = 0; p < num_prompts; p += per_group) groups.emplace_back(p, std::min(per_group, num_prompts - p));
+  const int64_t capacity = longest_prompt + options.max_new_tokens;
+  const int64_t cache_bytes_per_sample =
+      cfg.num_hidden_layers * 2 * cfg.num_key_value_heads * cfg.head_dim * capacity * static_cast<int64_t>(sizeof(float));
+  int64_t slot_prompts = num_prompts;
+  if (options.max_batch > 0) slot_prompts = std::min(slot_prompts, std::max<int64_t>(1, options.max_batch / S));
+  slot_prompts = std::min(slot_prompts, std::max<int64_t>(1, options.kv_cache_bytes / std::max<int64_t>(1, cache_bytes_per_sample * S)));
 
   const at::Tensor head = model_->HeadWeight();
-  for (const auto& [first, count] : groups) {
-    if (options.max_new_tokens == 0) break;
-    // Left-pad the group's prompts to the longest.
+  UniformStream uniforms(gen, total_samples);
+  KVCache cache;
+  std::vector<int64_t> row_sample;    // cache row -> the sample it decodes, -1 = free (parked)
+  std::vector<int64_t> row_position;  // cache row -> rope position of its next input token
+  at::Tensor logits;                  // [rows, V]: next-token logits of every cache row
+  int64_t next_prompt = 0;            // prompts [0, next_prompt) are admitted
+  int64_t live = 0;                   // rows whose sample is still running
+  PhaseTimer timer;
+
+  // Prefills prompts [first, first + count) and admits their samples into the free rows `slots`.
+  const auto admit = [&](int64_t first, int64_t count, const std::vector<int64_t>& slots) {
     int64_t P = 0;
     for (int64_t p = first; p < first + count; ++p) P = std::max(P, prompts.length(static_cast<size_t>(p)));
     at::Tensor ids = at::zeros({count, P}, at::kLong);
     at::Tensor pad = at::empty({count}, at::kLong);
     int64_t* ids_p = ids.data_ptr<int64_t>();
     int64_t* pad_p = pad.data_ptr<int64_t>();
-    std::vector<int64_t> prompt_len(static_cast<size_t>(count));
     for (int64_t r = 0; r < count; ++r) {
       const size_t p = static_cast<size_t>(first + r);
       const int64_t len = prompts.length(p);
-      prompt_len[static_cast<size_t>(r)] = len;
       pad_p[r] = P - len;
       for (int64_t t = 0; t < len; ++t) ids_p[r * P + P - len + t] = prompts.ids[static_cast<size_t>(prompts.offsets[p] + t)];
     }
-    if (options.progress) options.progress(Progress{"prefill", 0, options.max_new_tokens, count * S});
-    KVCache cache = model_->NewCache(count, P + options.max_new_tokens);
-    PhaseTimer timer;
+    if (options.progress) options.progress(Progress{"prefill", 0, options.max_new_tokens, live + count * S, first + count});
     // Prefill in slices of prompts that keep the activations (and, with padding, the [rows, P, P] mask) bounded.
+    KVCache prefilled = model_->NewCache(count, P);
     bool padded = false;
     for (int64_t r = 0; r < count; ++r) padded = padded || pad_p[r] > 0;
     const int64_t slice = std::max<int64_t>(1, std::min(kPrefillTokens / P, padded ? kPrefillMaskElems / (P * P) : count));
     std::vector<at::Tensor> last_rows;
     for (int64_t r0 = 0; r0 < count; r0 += slice) {
       const int64_t n = std::min(slice, count - r0);
-      last_rows.push_back(model_->Prefill(ids.narrow(0, r0, n).to(device), pad.narrow(0, r0, n).to(device), padded, r0, cache));
+      last_rows.push_back(model_->Prefill(ids.narrow(0, r0, n).to(device), pad.narrow(0, r0, n).to(device), padded, r0, prefilled));
     }
-    at::Tensor last_hidden = at::cat(last_rows, 0);
+    const at::Tensor last_hidden = at::cat(last_rows, 0);
     timer.Mark("prefill");
-    const at::Tensor expand = at::arange(count, at::kLong).repeat_interleave(S);  // row -> prompt
-    cache.SelectRows(expand.to(device));
-    at::Tensor logits = at::linear(last_hidden.index_select(0, expand.to(device)), head);  // [B, V]
-
-    const int64_t B = count * S;
-    // Live rows: row_sample[r] = index of the sample (within the group) that batch row r holds.
-    std::vector<int64_t> row_sample(static_cast<size_t>(B));
-    for (int64_t r = 0; r < B; ++r) row_sample[static_cast<size_t>(r)] = r;
-    std::vector<int64_t> next_position(static_cast<size_t>(B));
-    for (int64_t r = 0; r < B; ++r) next_position[static_cast<size_t>(r)] = prompt_len[static_cast<size_t>(r / S)];
-
-    for (int64_t step = 0; step < options.max_new_tokens; ++step) {
-      const at::Tensor u_all = at::rand({B}, gen, at::kFloat);
-      const at::Tensor rows_cpu = at::tensor(at::ArrayRef<int64_t>(row_sample), at::kLong).clone();
-      const at::Tensor u = u_all.index_select(0, rows_cpu).to(device);
-      const Sampled s = SampleTokens(logits, u, options.temperature, options.top_p);
-      const at::Tensor tok_cpu = s.tokens.to(at::kCPU).contiguous();
-      const at::Tensor lp_cpu = s.policy_logprobs.to(at::kCPU).contiguous();
-      const at::Tensor slp_cpu = s.sampling_logprobs.to(at::kCPU).contiguous();
-      const int64_t* tok = tok_cpu.data_ptr<int64_t>();
-      const float* lp = lp_cpu.data_ptr<float>();
-      const float* slp = slp_cpu.data_ptr<float>();
-      std::vector<int64_t> keep;  // batch rows still running after this token
-      for (size_t r = 0; r < row_sample.size(); ++r) {
-        const size_t sample = static_cast<size_t>(first * S + row_sample[r]);
-        if (stopped[sample]) continue;  // finished earlier; its row stays until the next compaction
-        tokens[sample].push_back(static_cast<int32_t>(tok[r]));
-        logps[sample].push_back(lp[r]);
-        sampling_logps[sample].push_back(slp[r]);
-        if (stop_ids.count(tok[r])) {
-          stopped[sample] = 1;
-        } else {
-          keep.push_back(static_cast<int64_t>(r));
-        }
+    std::vector<int64_t> source, target;  // prefilled row -> cache row, S per prompt
+    for (int64_t r = 0; r < count; ++r) {
+      for (int64_t j = 0; j < S; ++j) {
+        const int64_t row = slots[static_cast<size_t>(r * S + j)];
+        source.push_back(r);
+        target.push_back(row);
+        row_sample[static_cast<size_t>(row)] = (first + r) * S + j;
+        row_position[static_cast<size_t>(row)] = prompts.length(static_cast<size_t>(first + r));
       }
-      if (options.progress) options.progress(Progress{"decode", step + 1, options.max_new_tokens, static_cast<int64_t>(keep.size())});
-      if (keep.empty() || step + 1 == options.max_new_tokens) break;
-
-      at::Tensor next_tokens = s.tokens;
-      // Drop finished rows once at least half of the batch is done (one copy of the cache each time).
-      if (keep.size() * 2 <= row_sample.size()) {
-        const at::Tensor keep_t = at::tensor(at::ArrayRef<int64_t>(keep), at::kLong).clone().to(device);
-        cache.SelectRows(keep_t);
-        next_tokens = next_tokens.index_select(0, keep_t);
-        std::vector<int64_t> new_rows, new_pos;
-        for (int64_t r : keep) {
-          new_rows.push_back(row_sample[static_cast<size_t>(r)]);
-          new_pos.push_back(next_position[static_cast<size_t>(r)]);
-        }
-        row_sample = std::move(new_rows);
-        next_position = std::move(new_pos);
-      }
-      const at::Tensor positions = at::tensor(at::ArrayRef<int64_t>(next_position), at::kLong).clone().to(device);
-      timer.Mark("sample");
-      const at::Tensor hidden = model_->DecodeStep(next_tokens, positions, cache);
-      for (auto& p : next_position) ++p;
-      logits = at::linear(hidden, head);
-      timer.Mark("decode step");
     }
+    cache.AdmitRows(prefilled, source, target);
+    at::Tensor admitted_logits = at::linear(last_hidden.index_select(0, LongTensor(source, device)), head);  // [count*S, V]
+    if (!logits.defined() && count * S == cache.rows()) {
+      logits = admitted_logits;  // an empty pool filled in row order
+    } else {
+      if (!logits.defined()) logits = at::zeros({cache.rows(), vocab}, admitted_logits.options());
+      logits.index_copy_(0, LongTensor(target, device), admitted_logits);
+    }
+    live += count * S;
+  };
+
+  while (options.max_new_tokens > 0) {
+    // Admission: into an empty pool (a new cache), and with continuous batching into free slots too.
+    if (next_prompt < num_prompts && (live == 0 || options.continuous_batching)) {
+      if (live == 0) {
+        const int64_t rows = std::min(slot_prompts, num_prompts - next_prompt) * S;
+        cache = model_->NewCache(rows, capacity);
+        row_sample.assign(static_cast<size_t>(rows), -1);
+        row_position.assign(static_cast<size_t>(rows), 0);
+        std::vector<int64_t> all(static_cast<size_t>(rows));
+        for (int64_t r = 0; r < rows; ++r) all[static_cast<size_t>(r)] = r;
+        cache.ParkRows(all);
+        logits = at::Tensor();
+      }
+      std::vector<int64_t> free_rows;
+      for (size_t r = 0; r < row_sample.size(); ++r) {
+        if (row_sample[r] < 0) free_rows.push_back(static_cast<int64_t>(r));
+      }
+      const int64_t count = std::min(static_cast<int64_t>(free_rows.size()) / S, num_prompts - next_prompt);
+      if (count > 0) {
+        admit(next_prompt, count, free_rows);
+        next_prompt += count;
+      }
+    }
+    if (live == 0) break;
+
+    // One token for every running sample.
+    const int64_t rows = cache.rows();
+    int64_t lowest = options.max_new_tokens, furthest = 0;
+    for (int64_t sample : row_sample) {
+      if (sample >= 0) lowest = std::min(lowest, static_cast<int64_t>(tokens[static_cast<size_t>(sample)].size()));
+    }
+    if (next_prompt == num_prompts) uniforms.DropBelow(lowest);
+    std::vector<float> u(static_cast<size_t>(rows), 0.5f);  // free rows: any value
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t sample = row_sample[static_cast<size_t>(r)];
+      if (sample < 0) continue;
+      const int64_t k = static_cast<int64_t>(tokens[static_cast<size_t>(sample)].size());
+      u[static_cast<size_t>(r)] = uniforms.At(k, sample);
+      furthest = std::max(furthest, k + 1);
+    }
+    const at::Tensor u_dev = at::tensor(at::ArrayRef<float>(u), at::kFloat).to(device);
+    const Sampled s = SampleTokens(logits, u_dev, options.temperature, options.top_p);
+    const at::Tensor tok_cpu = s.tokens.to(at::kCPU).contiguous();
+    const at::Tensor lp_cpu = s.policy_logprobs.to(at::kCPU).contiguous();
+    const at::Tensor slp_cpu = s.sampling_logprobs.to(at::kCPU).contiguous();
+    const int64_t* tok = tok_cpu.data_ptr<int64_t>();
+    const float* lp = lp_cpu.data_ptr<float>();
+    const float* slp = slp_cpu.data_ptr<float>();
+    std::vector<int64_t> keep, finished;  // rows running on after this token / rows whose sample just ended
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t sample = row_sample[static_cast<size_t>(r)];
+      if (sample < 0) continue;
+      const size_t i = static_cast<size_t>(sample);
+      tokens[i].push_back(static_cast<int32_t>(tok[r]));
+      logps[i].push_back(lp[r]);
+      sampling_logps[i].push_back(slp[r]);
+      if (stop_ids.count(tok[r])) stopped[i] = 1;
+      if (stopped[i] || static_cast<int64_t>(tokens[i].size()) == options.max_new_tokens) {
+        finished.push_back(r);
+        row_sample[static_cast<size_t>(r)] = -1;
+      } else {
+        keep.push_back(r);
+      }
+    }
+    live = static_cast<int64_t>(keep.size());
+    if (options.progress) options.progress(Progress{"decode", furthest, options.max_new_tokens, live, next_prompt});
+    if (live == 0) continue;  // the pool is empty: admit the next prompts, or done
+
+    at::Tensor next_tokens = s.tokens;
+    // Drop finished rows once at least half of the batch is done (one copy of the cache each time) — when
+    // no waiting prompt could use the slots.
+    if ((!options.continuous_batching || next_prompt == num_prompts) && keep.size() * 2 <= static_cast<size_t>(rows)) {
+      cache.SelectRows(keep);
+      next_tokens = next_tokens.index_select(0, LongTensor(keep, device));
+      std::vector<int64_t> new_samples, new_positions;
+      for (int64_t r : keep) {
+        new_samples.push_back(row_sample[static_cast<size_t>(r)]);
+        new_positions.push_back(row_position[static_cast<size_t>(r)]);
+      }
+      row_sample = std::move(new_samples);
+      row_position = std::move(new_positions);
+    } else {
+      cache.ParkRows(finished);
+    }
+    std::vector<int64_t> positions(row_position.size(), 0);  // free rows: position 0
+    for (size_t r = 0; r < row_sample.size(); ++r) {
+      if (row_sample[r] >= 0) positions[r] = row_position[r]++;
+    }
+    timer.Mark("sample");
+    const at::Tensor hidden = model_->DecodeStep(next_tokens, LongTensor(positions, device), cache);
+    logits = at::linear(hidden, head);
+    timer.Mark("decode step");
   }
 
   GenerateOutput out;
   out.tokens.offsets.push_back(0);
-  for (size_t i = 0; i < total_samples; ++i) {
+  for (size_t i = 0; i < tokens.size(); ++i) {
     out.tokens.ids.insert(out.tokens.ids.end(), tokens[i].begin(), tokens[i].end());
     out.tokens.offsets.push_back(static_cast<int64_t>(out.tokens.ids.size()));
     out.logprobs.insert(out.logprobs.end(), logps[i].begin(), logps[i].end());

@@ -29,7 +29,8 @@ struct Progress {
   std::string phase;  // "prefill" | "decode" | "microbatch" | "logprobs"
   int64_t current = 0;
   int64_t total = 0;
-  int64_t active = 0;  // decode: sequences still running
+  int64_t active = 0;  // prefill: sequences running once admitted; decode: sequences still running
+  int64_t admitted = -1;  // generate: prompts admitted into the decode batch so far (-1: not a generate event)
 };
 using ProgressFn = std::function<void(const Progress&)>;
 
@@ -54,7 +55,10 @@ struct GenerateOptions {
   std::optional<uint64_t> seed;  // none = draw from the policy's checkpointed RNG
   std::vector<int64_t> stop_token_ids;
   int64_t max_batch = 0;  // most sequences decoded together (0 = all); prompts are never split
-  int64_t kv_cache_bytes = 4ll << 30;  // and at most this much KV cache per group (fp32 K and V, all layers)
+  int64_t kv_cache_bytes = 4ll << 30;  // and at most this much KV cache (fp32 K and V, all layers)
+  // When not every prompt fits at once: admit waiting prompts into the slots that finished samples free
+  // (true), or decode one group of prompts to its end before the next (false). Same tokens either way.
+  bool continuous_batching = true;
   ProgressFn progress;
 };
 

@@ -156,6 +156,7 @@ class PolicyWorker : public Napi::AsyncProgressQueueWorker<Progress> {
       event.Set("current", static_cast<double>(data[i].current));
       event.Set("total", static_cast<double>(data[i].total));
       event.Set("active", static_cast<double>(data[i].active));
+      if (data[i].admitted >= 0) event.Set("admitted", static_cast<double>(data[i].admitted));
       try {
         progress_cb_.Call({event});
       } catch (const Napi::Error& e) {
@@ -295,6 +296,7 @@ class NativePolicy : public Napi::ObjectWrap<NativePolicy> {
       opts.max_batch = GetInt(o, "maxBatch", 0);
       opts.kv_cache_bytes = GetInt(o, "kvCacheBytes", opts.kv_cache_bytes);
       if (opts.kv_cache_bytes < 1) throw std::invalid_argument("kvCacheBytes must be >= 1");
+      opts.continuous_batching = GetBool(o, "continuousBatching", true);
       const Napi::Value cb = info.Length() > 3 ? info[3] : info.Env().Undefined();
       return Queue<GenerateOutput>(
           info.Env(), policy,

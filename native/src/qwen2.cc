@@ -144,12 +144,6 @@ std::string Qwen2Config::ToJsonText(const std::string& storage_dtype_name) const
   return Json::MakeObject(std::move(obj)).Dump(2) + "\n";
 }
 
-void KVCache::SelectRows(const at::Tensor& rows) {
-  for (auto& t : k) t = t.index_select(0, rows);
-  for (auto& t : v) t = t.index_select(0, rows);
-  key_bias = key_bias.index_select(0, rows);
-}
-
 Qwen2Model::Qwen2Model(Qwen2Config config, c10::Device device)
     : config_(std::move(config)), device_(device), storage_dtype_(at::kFloat) {}
 
@@ -354,16 +348,6 @@ at::Tensor Qwen2Model::RmsNorm(const at::Tensor& x, const at::Tensor& weight) co
 
 at::Tensor Qwen2Model::FinalNorm(const at::Tensor& x) const { return RmsNorm(x, final_norm_); }
 
-// RoPE on x [..., hd] with cos/sin broadcastable to [..., hd/2] (transformers' rotate_half convention):
-//   out = [x1*cos - x2*sin, x2*cos + x1*sin],  x1 = x[..., :hd/2], x2 = x[..., hd/2:]
-// (Prefill/decode: per-row positions; the training path uses FusedQkvRope.)
-static at::Tensor ApplyRope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
-  const int64_t half = x.size(-1) / 2;
-  const at::Tensor x1 = x.narrow(-1, 0, half);
-  const at::Tensor x2 = x.narrow(-1, half, half);
-  return at::cat({x1 * cos - x2 * sin, x2 * cos + x1 * sin}, -1);
-}
-
 namespace {
 
 // Activation checkpointing for one decoder layer: the forward runs without recording autograd history and
@@ -468,105 +452,6 @@ void Qwen2Model::SetComputeDtype(at::ScalarType dtype) {
   }
   compute_dtype_ = dtype;
   fused_valid_ = false;
-}
-
-KVCache Qwen2Model::NewCache(int64_t batch, int64_t capacity) const {
-  KVCache cache;
-  const auto opts = at::TensorOptions().dtype(at::kFloat).device(device_);
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    cache.k.push_back(at::empty({batch, config_.num_key_value_heads, capacity, config_.head_dim}, opts));
-    cache.v.push_back(at::empty({batch, config_.num_key_value_heads, capacity, config_.head_dim}, opts));
-  }
-  cache.key_bias = at::zeros({batch, 1, 1, capacity}, opts);
-  cache.capacity = capacity;
-  cache.length = 0;
-  return cache;
-}
-
-at::Tensor Qwen2Model::Prefill(const at::Tensor& ids, const at::Tensor& pad, bool padded, int64_t row_offset,
-                               KVCache& cache) {
-  c10::NoGradGuard no_grad;
-  EnsureFused();
-  const int64_t B = ids.size(0), P = ids.size(1);
-  const int64_t nh = config_.num_attention_heads, kvh = config_.num_key_value_heads, hd = config_.head_dim;
-  TORCH_CHECK(P <= cache.capacity, "prompt longer than the KV cache");
-  TORCH_CHECK(row_offset + B <= cache.k[0].size(0), "prefill rows outside the KV cache");
-  EnsureRope(cache.capacity);
-  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
-  const auto long_opts = at::TensorOptions().dtype(at::kLong).device(device_);
-  at::Tensor key_bias = cache.key_bias.narrow(0, row_offset, B);
-  key_bias.zero_();
-  // Left padding: rope positions count real tokens only (the first real token is position 0, as
-  // transformers' position_ids = cumsum(attention_mask) - 1), and an explicit mask hides padding keys.
-  at::Tensor cos, sin, allowed;
-  if (padded) {
-    const at::Tensor col = at::arange(P, long_opts).unsqueeze(0);  // [1, P]
-    const at::Tensor pad_col = pad.unsqueeze(1);                    // [B, 1]
-    const at::Tensor positions = (col - pad_col).clamp_min(0);      // [B, P]
-    cos = rope_cos_.index_select(0, positions.reshape(-1)).view({B, 1, P, hd / 2});
-    sin = rope_sin_.index_select(0, positions.reshape(-1)).view({B, 1, P, hd / 2});
-    // Query i sees key j when j <= i and j is a real token; padding queries see themselves (keeps rows finite).
-    const at::Tensor causal = col.transpose(0, 1) >= col;             // [P, P] (i, j)
-    const at::Tensor key_real = (col >= pad_col).view({B, 1, 1, P});  // [B,1,1,P]
-    const at::Tensor diag = at::eye(P, at::TensorOptions().dtype(at::kBool).device(device_));
-    allowed = (causal.view({1, 1, P, P}) & key_real) | diag.view({1, 1, P, P});
-    key_bias.narrow(3, 0, P).masked_fill_(~key_real, -std::numeric_limits<float>::infinity());
-  }
-  at::Tensor x = at::embedding(embed_, ids);
-  for (size_t li = 0; li < layers_.size(); ++li) {
-    const Qwen2Layer& layer = layers_[li];
-    const at::Tensor qkv = Gemm(RmsNorm(x, layer.input_norm), fused_qkv_w_[li], fused_qkv_b_[li]);
-    at::Tensor q, k, v;
-    if (padded) {
-      q = ApplyRope(qkv.narrow(-1, 0, nh * hd).view({B, P, nh, hd}).transpose(1, 2), cos, sin);
-      k = ApplyRope(qkv.narrow(-1, nh * hd, kvh * hd).view({B, P, kvh, hd}).transpose(1, 2), cos, sin);
-      v = qkv.narrow(-1, (nh + kvh) * hd, kvh * hd).view({B, P, kvh, hd}).transpose(1, 2);
-    } else {
-      const std::vector<at::Tensor> heads = FusedQkvRope(qkv, rope_cos_, rope_sin_, nh, kvh, hd);
-      q = heads[0];
-      k = heads[1];
-      v = heads[2];
-    }
-    cache.k[li].narrow(0, row_offset, B).narrow(2, 0, P).copy_(k);
-    cache.v[li].narrow(0, row_offset, B).narrow(2, 0, P).copy_(v);
-    const at::Tensor attn = padded ? at::scaled_dot_product_attention(q, k, v, allowed, 0.0, false, scale, nh != kvh)
-                                   : at::scaled_dot_product_attention(q, k, v, {}, 0.0, true, scale, nh != kvh);
-    x = x + Gemm(attn.transpose(1, 2).reshape({B, P, nh * hd}), fused_o_w_[li]);
-    const at::Tensor gu = Gemm(RmsNorm(x, layer.post_norm), fused_gate_up_w_[li]);
-    x = x + Gemm(FusedSwiGlu(gu), fused_down_w_[li]);
-  }
-  cache.length = P;
-  return RmsNorm(x.select(1, P - 1), final_norm_);
-}
-
-at::Tensor Qwen2Model::DecodeStep(const at::Tensor& tokens, const at::Tensor& positions, KVCache& cache) {
-  c10::NoGradGuard no_grad;
-  EnsureFused();
-  const int64_t B = tokens.size(0);
-  const int64_t nh = config_.num_attention_heads, kvh = config_.num_key_value_heads, hd = config_.head_dim;
-  const int64_t t = cache.length;
-  TORCH_CHECK(t < cache.capacity, "KV cache full");
-  EnsureRope(cache.capacity);
-  const at::Tensor cos = rope_cos_.index_select(0, positions).view({B, 1, hd / 2});
-  const at::Tensor sin = rope_sin_.index_select(0, positions).view({B, 1, hd / 2});
-  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
-  at::Tensor x = at::embedding(embed_, tokens);  // [B, H]
-  for (size_t li = 0; li < layers_.size(); ++li) {
-    const Qwen2Layer& layer = layers_[li];
-    const at::Tensor h = RmsNorm(x, layer.input_norm);
-    const at::Tensor qkv = Gemm(h, fused_qkv_w_[li], fused_qkv_b_[li]);  // [B, (nh+2kvh)*hd]
-    const at::Tensor q = ApplyRope(qkv.narrow(-1, 0, nh * hd).view({B, nh, hd}), cos, sin);
-    const at::Tensor k = ApplyRope(qkv.narrow(-1, nh * hd, kvh * hd).view({B, kvh, hd}), cos, sin);
-    const at::Tensor v = qkv.narrow(-1, (nh + kvh) * hd, kvh * hd).view({B, kvh, hd});
-    cache.k[li].select(2, t).copy_(k);
-    cache.v[li].select(2, t).copy_(v);
-    const at::Tensor attn = DecodeAttention(q, cache.k[li], cache.v[li], t + 1, cache.key_bias, scale);  // [B, nh*hd]
-    x = x + Gemm(attn, fused_o_w_[li]);
-    const at::Tensor gu = Gemm(RmsNorm(x, layer.post_norm), fused_gate_up_w_[li]);
-    x = x + Gemm(FusedSwiGlu(gu), fused_down_w_[li]);
-  }
-  cache.length = t + 1;
-  return RmsNorm(x, final_norm_);
 }
 
 }  // namespace siri

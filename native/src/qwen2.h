@@ -1,6 +1,7 @@
 // The Qwen2 decoder-only causal LM (the architecture of transformers' Qwen2ForCausalLM) on ATen with
 // autograd: config parsing, weights (HF tensor names), random init, safetensors load/save, the full-sequence
-// forward used for scoring and training, and prefill/decode over a static KV cache used for generation.
+// forward used for scoring and training (qwen2.cc), and prefill/decode over a static KV cache whose rows
+// have lengths of their own, used for generation (qwen2_decode.cc).
 // Parameters are fp32 leaf tensors on the model's device; the on-disk dtype of each is remembered so a save
 // writes back what was read.
 #pragma once
@@ -51,16 +52,27 @@ struct Qwen2Layer {
   at::Tensor down_w;                   // [H, I]
 };
 
-// Static KV cache for batched decoding, left-padded prompts.
-//   k[l], v[l]: [B, kvh, capacity, hd]; key_bias: [B, 1, 1, capacity] additive mask (0 or -inf), for keys
-//   that are padding. `length` = positions filled so far (same for all rows).
+// Static KV cache for batched decoding. Each row holds one sequence with a length of its own, so rows at
+// different positions decode together (continuous batching):
+//   k[l], v[l]: [B, kvh, capacity, hd]; row b's keys are in columns [0, row_length[b]) (left padding of its
+//   prefill group included); key_bias: [B, 1, 1, capacity] additive mask, 0 for a column the row attends
+//   and -inf for every other one (padding, not written yet, or left over from the row's previous sequence).
+// Unused columns hold finite values (the cache starts zeroed), so a masked key weighs exactly 0.
+// A parked row is a free slot: decode steps rewrite its column 0 (its only unmasked key) and do not advance it.
 struct KVCache {
   std::vector<at::Tensor> k, v;
   at::Tensor key_bias;
-  int64_t length = 0;
+  std::vector<int64_t> row_length;  // per row: columns filled; the next decode step writes column row_length[b]
+  std::vector<uint8_t> parked;      // per row: 1 = free slot (see above)
   int64_t capacity = 0;
-  // Keeps only the given rows (int64 indices on the device) — used when finished sequences are dropped.
-  void SelectRows(const at::Tensor& rows);
+  int64_t rows() const { return static_cast<int64_t>(row_length.size()); }
+  // Keeps only the given rows, in that order — used when finished sequences are dropped.
+  void SelectRows(const std::vector<int64_t>& rows);
+  // Copies src row src_rows[i] (all its columns, src.capacity <= capacity) into row dst_rows[i], masks the
+  // rest of that row and un-parks it — used to admit prefilled prompts into free slots.
+  void AdmitRows(const KVCache& src, const std::vector<int64_t>& src_rows, const std::vector<int64_t>& dst_rows);
+  // Frees rows whose sequence ended: parks them until they are admitted to again or dropped.
+  void ParkRows(const std::vector<int64_t>& rows);
 };
 
 class Qwen2Model {
@@ -101,10 +113,12 @@ class Qwen2Model {
   // Generation. Allocates a cache for `batch` rows and `capacity` positions.
   KVCache NewCache(int64_t batch, int64_t capacity) const;
   // Prefill of left-padded prompts ids [B, P] with pad counts pad [B] (int64 on the device; `padded` says
-  // whether any is > 0): fills positions [0, P) of cache rows [row_offset, row_offset + B) and returns the
-  // final-norm hidden state of the last position [B, H].
+  // whether any is > 0): fills columns [0, P) of cache rows [row_offset, row_offset + B) (row length P,
+  // padding masked) and returns the final-norm hidden state of the last position [B, H].
   at::Tensor Prefill(const at::Tensor& ids, const at::Tensor& pad, bool padded, int64_t row_offset, KVCache& cache);
-  // One decode step: tokens [B] at rope positions [B]; appends to the cache; returns hidden [B, H].
+  // One decode step over every cache row: tokens [B] at rope positions [B] (int64 on the device); writes each
+  // row's key/value at its own column row_length[b] (column 0 for a parked row), attends each row's
+  // unmasked columns only, advances the unparked rows; returns hidden [B, H].
   at::Tensor DecodeStep(const at::Tensor& tokens, const at::Tensor& positions, KVCache& cache);
 
   // Call after parameters change in place (optimizer step, load) so fused inference weights are rebuilt.
