@@ -4,11 +4,11 @@
 // at temperature 0.6 with a generous budget): accuracy, length distribution, truncation per budget.
 // Usage: npx tsx scripts/make-toy-base.ts [--seed 0] [--out toy/base] [--steps N] ... (see --help)
 // Same seed, same thread count ⇒ the same checkpoint.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Policy } from '../native/index';
-import { writeToyData } from '../toy/data';
+import { toJsonl, writeToyData } from '../toy/data';
 import { sampleAndGrade, summarize, type MeasureOptions } from '../toy/measure';
 import {
   TOY_MODEL_SHAPE,
@@ -18,9 +18,15 @@ import {
 } from '../toy/model-config';
 import { DEFAULT_DIFFICULTY, generateProblems, type Difficulty, type Problem } from '../toy/problems';
 import { Rng } from '../toy/random';
-import { runSft, sftExamples, type SftOptions } from '../toy/sft';
+import { generateSearchProblems, SEARCH_TEACHER, SEARCH_WORDS, writeSearchTraces } from '../toy/search';
+import { runSft, sftExamples, sftExamplesFromTexts, type SftOptions } from '../toy/sft';
 import { TEACHER_PRESETS, writeTraces, type TeacherOptions } from '../toy/teacher';
-import { buildToyTokenizerConfig, ToyTokenizer, writeToyTokenizer } from '../toy/tokenizer';
+import {
+  buildToyTokenizerConfig,
+  buildToyTokenizerJson,
+  ToyTokenizer,
+  writeToyTokenizer,
+} from '../toy/tokenizer';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,6 +49,7 @@ const { values: args } = parseArgs({
     shape: { type: 'string', default: '{}' },
     teacher: { type: 'string', default: '{}' },
     'teacher-preset': { type: 'string', default: 'default' },
+    world: { type: 'string', default: 'chains' },
     'measure-only': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -54,7 +61,8 @@ if (args.help) {
       '  [--lr 3e-3] [--threads 2] [--train-problems 24000] [--data-train 2000] [--data-eval 200]\n' +
       '  [--measure-problems 200] [--samples 4]' +
       '  [--max-new-tokens 512] [--eval-every 0] [--difficulty JSON] [--shape JSON]\n' +
-      '  [--teacher-preset default|verifying] [--teacher JSON (overrides the preset)] [--measure-only]',
+      '  [--teacher-preset default|verifying] [--teacher JSON (overrides the preset)] [--measure-only]\n' +
+      '  [--world chains|search] (search: toy/search.ts; pass --out, --data-dir and --stats-file of its own)',
   );
   process.exit(0);
 }
@@ -78,6 +86,10 @@ if (teacherPreset === undefined)
   throw new Error(`--teacher-preset must be one of ${Object.keys(TEACHER_PRESETS).join(', ')}`);
 const teacher: TeacherOptions = { ...teacherPreset, ...(JSON.parse(args.teacher) as object) };
 const outDir = resolve(args.out);
+if (args.world !== 'chains' && args.world !== 'search')
+  throw new Error(`--world must be chains or search, got ${args.world}`);
+const searchWorld = args.world === 'search';
+const extraWords = searchWorld ? SEARCH_WORDS : [];
 
 // Every random choice hangs off the one seed: named sub-streams give the sub-seeds.
 const root = new Rng(seed);
@@ -90,14 +102,26 @@ const seeds = {
   measure: subSeed('measure'),
 };
 
-const tokenizer = new ToyTokenizer();
+const tokenizer = new ToyTokenizer(buildToyTokenizerJson(extraWords));
+
+/** The world's problems of one split (the chain world's take --difficulty; the search world's are fixed). */
+const problemsOf = (split: 'train' | 'eval', count: number, problemSeed = seeds.problems): Problem[] =>
+  searchWorld
+    ? generateSearchProblems({ split, count, seed: problemSeed })
+    : generateProblems({ split, count, seed: problemSeed, difficulty });
+
+/** The world's teacher traces (text) for `problems`. */
+const traceTexts = (problems: readonly Problem[]): string[] =>
+  searchWorld
+    ? writeSearchTraces(problems, seeds.teacher).map((t) => t.text)
+    : writeTraces(problems, seeds.teacher, teacher).map((t) => t.text);
 const measureOptions: MeasureOptions = {
   samples: int('samples', args.samples),
   temperature: 0.6,
   topP: 0.95,
   maxNewTokens: int('max-new-tokens', args['max-new-tokens']),
   seed: seeds.measure,
-  budgets: [96, 128, 144, 160, 192, 224, 256, 288, 320, 384],
+  budgets: [64, 96, 128, 144, 160, 192, 224, 256, 288, 320, 384],
   maxBatch: 512,
 };
 const started = performance.now();
@@ -105,33 +129,42 @@ const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(
 
 /** Token lengths (response + EOS) of teacher traces, for comparison with the model's. */
 function teacherLengths(problems: readonly Problem[]): number[] {
-  return writeTraces(problems, seeds.teacher, teacher).map((t) => tokenizer.encode(t.text).length + 1);
+  return traceTexts(problems).map((text) => tokenizer.encode(text).length + 1);
+}
+
+/** The search world's data files: train.jsonl (the RL set) and eval.jsonl (held out), as toy/data.ts writes its own. */
+function writeSearchData(dir: string): { train: Problem[]; eval: Problem[] } {
+  const train = problemsOf('train', int('data-train', args['data-train']));
+  const held = problemsOf('eval', int('data-eval', args['data-eval']));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'train.jsonl'), toJsonl(train));
+  writeFileSync(join(dir, 'eval.jsonl'), toJsonl(held));
+  return { train, eval: held };
 }
 
 async function train(): Promise<void> {
-  const data = writeToyData(resolve(args['data-dir']), {
-    seed: seeds.problems,
-    trainCount: int('data-train', args['data-train']),
-    evalCount: int('data-eval', args['data-eval']),
-    difficulty,
-  });
+  const data = searchWorld
+    ? writeSearchData(resolve(args['data-dir']))
+    : writeToyData(resolve(args['data-dir']), {
+        seed: seeds.problems,
+        trainCount: int('data-train', args['data-train']),
+        evalCount: int('data-eval', args['data-eval']),
+        difficulty,
+      });
   console.log(
     `data: ${data.train.length} train / ${data.eval.length} held-out problems in ${args['data-dir']}`,
   );
 
-  const trainProblems = generateProblems({
-    split: 'train',
-    count: int('train-problems', args['train-problems']),
-    seed: seeds.problems,
-    difficulty,
-  });
-  const examples = sftExamples(tokenizer, trainProblems, seeds.teacher, teacher);
+  const trainProblems = problemsOf('train', int('train-problems', args['train-problems']));
+  const examples = searchWorld
+    ? sftExamplesFromTexts(tokenizer, trainProblems, traceTexts(trainProblems))
+    : sftExamples(tokenizer, trainProblems, seeds.teacher, teacher);
   const tokens = examples.reduce((n, e) => n + e.ids.length, 0);
   console.log(
     `sft: ${examples.length} teacher traces, ${tokens} tokens (${(tokens / examples.length).toFixed(1)} per example)`,
   );
 
-  const config = { ...toyModelConfig(shape) } as Parameters<typeof Policy.init>[0];
+  const config = { ...toyModelConfig(shape, extraWords) } as Parameters<typeof Policy.init>[0];
   const policy = await Policy.init(config, { seed: seeds.init, threads, dtype: 'float32' });
   console.log(`model: ${policy.numParameters()} parameters, ${JSON.stringify(shape)}`);
 
@@ -148,7 +181,7 @@ async function train(): Promise<void> {
     seed: seeds.order,
   };
   const evalEvery = int('eval-every', args['eval-every']);
-  const quickEval = generateProblems({ split: 'eval', count: 64, seed: seeds.problems + 1, difficulty });
+  const quickEval = problemsOf('eval', 64, seeds.problems + 1);
   let lossSum = 0;
   let lossCount = 0;
   await runSft(policy, examples, sft, async ({ step, lr, result, tokensPerSecond }) => {
@@ -178,7 +211,7 @@ async function train(): Promise<void> {
   const staging = mkdtempSync(join(resolve(outDir, '..'), '.toy-base-staging-'));
   try {
     await policy.save(staging, { optimizer: false, weightsDtype: 'float32' });
-    writeToyTokenizer(staging);
+    writeToyTokenizer(staging, extraWords);
     writeFileSync(
       join(staging, 'generation_config.json'),
       JSON.stringify(toyGenerationConfig(), null, 2) + '\n',
@@ -195,12 +228,7 @@ async function train(): Promise<void> {
 
 async function measure(): Promise<void> {
   const policy = await Policy.load(outDir, { threads, optimizer: false });
-  const problems = generateProblems({
-    split: 'eval',
-    count: int('measure-problems', args['measure-problems']),
-    seed: seeds.problems,
-    difficulty,
-  });
+  const problems = problemsOf('eval', int('measure-problems', args['measure-problems']));
   const records = await sampleAndGrade(policy, tokenizer, problems, measureOptions);
   const base = summarize(records, problems, measureOptions.budgets);
   // The same at the rollout temperature (1.0, no nucleus): what the length budgets cut during training.
@@ -221,12 +249,12 @@ async function measure(): Promise<void> {
   };
   policy.dispose();
   const stats = {
+    world: args.world,
     seed,
     seeds,
     threads,
     shape,
-    difficulty,
-    teacher,
+    ...(searchWorld ? { searchTeacher: SEARCH_TEACHER } : { difficulty, teacher }),
     tokenizerVocab: tokenizer.vocabSize,
     tokenizerConfig: buildToyTokenizerConfig(),
     measure: { ...measureOptions, problems: problems.length },

@@ -25,7 +25,7 @@ export interface SampleRecord {
   length: number;
   stopped: boolean;
   correct: boolean;
-  /** Re-check openers in the response ("Wait", "Hold on", "Alternatively", "Let me check"). */
+  /** Re-check openers in the response ("Wait", "Hold on", "Alternatively", "Let me check"; a missed try of toy/search.ts). */
   rechecks: number;
   /** Occurrences of the word "Wait". */
   waits: number;
@@ -63,7 +63,7 @@ const recheckBucket = (n: number): string => (n === 0 ? '0' : n <= 2 ? '1-2' : n
 const SELF_CORRECTION = /, not \d+|I made a mistake/;
 
 const RECHECK_OPENERS =
-  /Wait, let me verify|Hold on, let me recompute|Alternatively,|Wait, let me go over it again|Let me check everything once more/g;
+  /Wait, let me verify|Hold on, let me recompute|Alternatively,|Wait, let me go over it again|Let me check everything once more|Wait, \d+ is (?:less|more) than/g;
 
 function percentile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return 0;

@@ -22,8 +22,11 @@ export const TOY_MODEL_SHAPE: ToyModelShape = {
 };
 
 /** config.json of the toy model (the keys transformers' Qwen2Config reads). */
-export function toyModelConfig(shape: ToyModelShape = TOY_MODEL_SHAPE): Record<string, unknown> {
-  const vocab = toyVocabulary();
+export function toyModelConfig(
+  shape: ToyModelShape = TOY_MODEL_SHAPE,
+  extraWords: readonly string[] = [],
+): Record<string, unknown> {
+  const vocab = toyVocabulary(extraWords);
   return {
     architectures: ['Qwen2ForCausalLM'],
     model_type: 'qwen2',

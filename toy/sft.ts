@@ -36,6 +36,15 @@ export function sftExamples(
   return problems.map((p, i) => sftExample(tokenizer, p.problem, traces[i]!.text));
 }
 
+/** SFT examples from given responses (`responses[i]` answers `problems[i]`), e.g. another world's teacher. */
+export function sftExamplesFromTexts(
+  tokenizer: ToyTokenizer,
+  problems: readonly Problem[],
+  responses: readonly string[],
+): SftExample[] {
+  return problems.map((p, i) => sftExample(tokenizer, p.problem, responses[i] as string));
+}
+
 export interface SftOptions {
   steps: number;
   batchSize: number;

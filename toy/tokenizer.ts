@@ -74,8 +74,9 @@ export const BOXED_OPEN = '\\boxed{';
 export const PIECE_PATTERN = '<think>|</think>| ?\\\\boxed\\{| ?[A-Za-z]+| ?[0-9]| ?[^A-Za-z0-9\\s]|\\n|\\s';
 
 /** The vocabulary in id order: special tokens, markers, newline and space, then each piece without and with a leading space. */
-export function toyVocabulary(): string[] {
-  const pieces = [...TOY_WORDS, ...TOY_DIGITS, ...TOY_PUNCTUATION, BOXED_OPEN];
+export function toyVocabulary(extraWords: readonly string[] = []): string[] {
+  // Extra words (another toy world's, e.g. toy/search.ts) go last, so the base vocabulary keeps its ids.
+  const pieces = [...TOY_WORDS, ...TOY_DIGITS, ...TOY_PUNCTUATION, BOXED_OPEN, ...extraWords];
   const vocab = [...SPECIAL_TOKENS, THINK_OPEN, THINK_CLOSE, '\n', ' '];
   for (const piece of pieces) vocab.push(piece, ` ${piece}`);
   if (new Set(vocab).size !== vocab.length) throw new Error('toy vocabulary has duplicates');
@@ -85,8 +86,8 @@ export function toyVocabulary(): string[] {
 export type TokenizerJson = Record<string, unknown>;
 
 /** tokenizer.json in the Hugging Face tokenizers format. */
-export function buildToyTokenizerJson(): TokenizerJson {
-  const vocab = toyVocabulary();
+export function buildToyTokenizerJson(extraWords: readonly string[] = []): TokenizerJson {
+  const vocab = toyVocabulary(extraWords);
   return {
     version: '1.0',
     truncation: null,
@@ -128,9 +129,12 @@ export function buildToyTokenizerConfig(): Record<string, unknown> {
 }
 
 /** Writes tokenizer.json and tokenizer_config.json into `dir`. */
-export function writeToyTokenizer(dir: string): void {
+export function writeToyTokenizer(dir: string, extraWords: readonly string[] = []): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(buildToyTokenizerJson(), null, 2) + '\n');
+  writeFileSync(
+    join(dir, 'tokenizer.json'),
+    JSON.stringify(buildToyTokenizerJson(extraWords), null, 2) + '\n',
+  );
   writeFileSync(
     join(dir, 'tokenizer_config.json'),
     JSON.stringify(buildToyTokenizerConfig(), null, 2) + '\n',
