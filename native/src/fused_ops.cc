@@ -375,17 +375,24 @@ SIRI_MULTIVERSION void SoftmaxStatsBackwardRows(float* logits, const int64_t* ta
 // ---------- decode attention ----------
 
 // Rows are (b, kv head) pairs; scratch holds g x length scores.
-SIRI_MULTIVERSION void DecodeAttentionRows(const float* q, const float* k, const float* v, const float* bias, float* out,
-                                           int64_t nh, int64_t kvh, int64_t hd, int64_t capacity, int64_t length,
-                                           float scale, int64_t begin, int64_t end, float* scores) {
+SIRI_MULTIVERSION void DecodeAttentionRows(const float* q, const float* k, const float* v, const float* bias,
+                                           const int64_t* cache_row, float* out, int64_t nh, int64_t kvh, int64_t hd,
+                                           int64_t capacity, int64_t length, float scale, int64_t begin, int64_t end,
+                                           float* scores) {
   const int64_t groups = nh / kvh;
   for (int64_t row = begin; row < end; ++row) {
     const int64_t b = row / kvh, kh = row % kvh;
-    const float* kb = k + (b * kvh + kh) * capacity * hd;
-    const float* vb = v + (b * kvh + kh) * capacity * hd;
-    const float* biasb = bias + b * capacity;
+    const int64_t cb = cache_row ? cache_row[b] : b;  // the cache row query row b reads
+    const float* kb = k + (cb * kvh + kh) * capacity * hd;
+    const float* vb = v + (cb * kvh + kh) * capacity * hd;
+    const float* biasb = bias + cb * capacity;
     const float* qb = q + (b * nh + kh * groups) * hd;  // the g query heads of this KV head are adjacent
-    for (int64_t j = 0; j < length; ++j) {
+    // Only columns [lo, hi) can weigh anything: rows shorter than `length` (and left padding) are masked at
+    // the ends, and a masked key's weight is exactly 0, so leaving them out changes no bit of the result.
+    int64_t lo = 0, hi = length;
+    while (lo < hi && biasb[lo] == -INFINITY) ++lo;
+    while (hi > lo && biasb[hi - 1] == -INFINITY) --hi;
+    for (int64_t j = lo; j < hi; ++j) {
       if (biasb[j] == -INFINITY) {  // a masked key (padding, another sequence's column): weight exactly 0
         for (int64_t gi = 0; gi < groups; ++gi) scores[gi * length + j] = -INFINITY;
         continue;
@@ -407,16 +414,16 @@ SIRI_MULTIVERSION void DecodeAttentionRows(const float* q, const float* k, const
     for (int64_t gi = 0; gi < groups; ++gi) {
       float* sg = scores + gi * length;
       float mx = -INFINITY;
-      for (int64_t j = 0; j < length; ++j) mx = std::max(mx, sg[j]);
+      for (int64_t j = lo; j < hi; ++j) mx = std::max(mx, sg[j]);
       float total = 0;
-      for (int64_t j = 0; j < length; ++j) {
+      for (int64_t j = lo; j < hi; ++j) {
         sg[j] = std::exp(sg[j] - mx);
         total += sg[j];
       }
       const float inv = 1.0f / total;
       float* o = out + (b * nh + kh * groups + gi) * hd;
       for (int64_t i = 0; i < hd; ++i) o[i] = 0;
-      for (int64_t j = 0; j < length; ++j) {
+      for (int64_t j = lo; j < hi; ++j) {
         if (sg[j] == 0.0f) continue;  // adds exactly nothing (masked or underflowed key)
         const float p = sg[j] * inv;
         const float* vj = vb + j * hd;
@@ -453,12 +460,18 @@ std::vector<at::Tensor> QkvRopeComposite(const at::Tensor& qkv, const at::Tensor
 }
 
 at::Tensor DecodeAttentionComposite(const at::Tensor& q, const at::Tensor& k_cache, const at::Tensor& v_cache,
-                                    int64_t length, const at::Tensor& key_bias, double scale) {
+                                    int64_t length, const at::Tensor& key_bias, double scale, const at::Tensor& rows) {
   const int64_t B = q.size(0), nh = q.size(1), hd = q.size(2), kvh = k_cache.size(1);
-  const at::Tensor keys = k_cache.narrow(2, 0, length);
-  const at::Tensor values = v_cache.narrow(2, 0, length);
+  at::Tensor keys = k_cache.narrow(2, 0, length);
+  at::Tensor values = v_cache.narrow(2, 0, length);
+  at::Tensor bias = key_bias.narrow(3, 0, length);
+  if (rows.defined()) {
+    keys = keys.index_select(0, rows);
+    values = values.index_select(0, rows);
+    bias = bias.index_select(0, rows);
+  }
   const at::Tensor qg = q.reshape({B, kvh, nh / kvh, hd});
-  const at::Tensor scores = at::matmul(qg, keys.transpose(-1, -2)).mul(scale).add(key_bias.narrow(3, 0, length));
+  const at::Tensor scores = at::matmul(qg, keys.transpose(-1, -2)).mul(scale).add(bias);
   return at::matmul(at::softmax(scores, -1), values).reshape({B, nh * hd});
 }
 
@@ -506,11 +519,13 @@ std::vector<at::Tensor> FusedQkvRope(const at::Tensor& qkv, const at::Tensor& co
 }
 
 at::Tensor DecodeAttention(const at::Tensor& q, const at::Tensor& k_cache, const at::Tensor& v_cache, int64_t length,
-                           const at::Tensor& key_bias, double scale) {
+                           const at::Tensor& key_bias, double scale, const at::Tensor& rows) {
   if (!(UseCpuKernel(q) && UseCpuKernel(k_cache) && k_cache.is_contiguous() && v_cache.is_contiguous() &&
-        key_bias.is_contiguous())) {
-    return DecodeAttentionComposite(q, k_cache, v_cache, length, key_bias, scale);
+        key_bias.is_contiguous() && (!rows.defined() || (rows.device().is_cpu() && rows.scalar_type() == at::kLong)))) {
+    return DecodeAttentionComposite(q, k_cache, v_cache, length, key_bias, scale, rows);
   }
+  const at::Tensor rows_c = rows.defined() ? rows.contiguous() : rows;
+  const int64_t* cache_row = rows_c.defined() ? rows_c.data_ptr<int64_t>() : nullptr;
   const at::Tensor qc = q.contiguous();
   const int64_t B = qc.size(0), nh = qc.size(1), hd = qc.size(2), kvh = k_cache.size(1), capacity = k_cache.size(2);
   at::Tensor out = at::empty({B, nh * hd}, qc.options());
@@ -521,7 +536,8 @@ at::Tensor DecodeAttention(const at::Tensor& q, const at::Tensor& k_cache, const
   float* op = out.data_ptr<float>();
   at::parallel_for(0, B * kvh, 1, [&](int64_t b, int64_t e) {
     std::vector<float> scores(static_cast<size_t>((nh / kvh) * length));
-    DecodeAttentionRows(qp, kp, vp, bp, op, nh, kvh, hd, capacity, length, static_cast<float>(scale), b, e, scores.data());
+    DecodeAttentionRows(qp, kp, vp, bp, cache_row, op, nh, kvh, hd, capacity, length, static_cast<float>(scale), b, e,
+                        scores.data());
   });
   return out;
 }
@@ -610,7 +626,13 @@ std::vector<std::pair<std::string, double>> FusedOpsSelfCheck(uint64_t seed) {
     at::Tensor bias = at::zeros({3, 1, 1, 16});
     bias.index_put_({1, 0, 0, 0}, -INFINITY);
     out.emplace_back("decode attention output 0", RelErr(DecodeAttention(q, kc, vc, 9, bias, 0.3),
-                                                        DecodeAttentionComposite(q, kc, vc, 9, bias, 0.3)));
+                                                        DecodeAttentionComposite(q, kc, vc, 9, bias, 0.3, {})));
+    // two query rows reading cache rows 2 and 0 (rows of different lengths: row 0 masks a middle column)
+    bias.index_put_({0, 0, 0, 4}, -INFINITY);
+    const at::Tensor rows = at::tensor({int64_t{2}, int64_t{0}}, at::kLong);
+    const at::Tensor q2 = q.narrow(0, 0, 2);
+    out.emplace_back("decode attention output (row map)", RelErr(DecodeAttention(q2, kc, vc, 9, bias, 0.3, rows),
+                                                                 DecodeAttentionComposite(q2, kc, vc, 9, bias, 0.3, rows)));
   }
   {
     // softmax statistics and their backward: 5 rows over 1000 + 7 logits (vector tail), temperature 0.7

@@ -28,12 +28,13 @@ std::vector<at::Tensor> FusedQkvRope(const at::Tensor& qkv, const at::Tensor& co
 //   q [B, nh, hd]; k_cache, v_cache [B, kvh, capacity, hd] (columns [0, length) read, all finite);
 //   key_bias [B, 1, 1, capacity] additive (0, or -inf for a key the row must not see: padding, or a column
 //   of a row that is shorter than `length` — rows may have different lengths).
-//   out[b, h] = sum_j softmax_j(scale q[b,h].k[b,h/g,j] + bias[b,j]) v[b,h/g,j]  ->  [B, nh * hd]
+//   out[b, h] = sum_j softmax_j(scale q[b,h].k[c,h/g,j] + bias[c,j]) v[c,h/g,j]  ->  [B, nh * hd]
+//   with c = rows[b] when `rows` (int64 [B], the cache row of each query row) is given, else c = b.
 // The CPU kernel reads each K/V row once for all g = nh/kvh query heads that share it (memory-bound by
 // design), skips masked keys (bitwise the same result: their weight is exactly 0) and has no per-length
-// GEMM set-up cost; other devices use matmul + softmax.
+// GEMM set-up cost; other devices use matmul + softmax (over a gathered copy of the `rows`' cache).
 at::Tensor DecodeAttention(const at::Tensor& q, const at::Tensor& k_cache, const at::Tensor& v_cache, int64_t length,
-                           const at::Tensor& key_bias, double scale);
+                           const at::Tensor& key_bias, double scale, const at::Tensor& rows = at::Tensor());
 
 // Per row of logits [n, V] scaled by inv_temperature (z = logits / T): with p = softmax(z),
 //   lse = log sum_k exp z_k,  logp = z_target - lse,  entropy = -sum_k p_k log p_k      (each [n])

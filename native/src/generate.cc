@@ -3,10 +3,11 @@
 // Prompts wait in a queue, in order; whenever a prompt's S samples find free slots, the next prompts are
 // admitted: left-padded to their longest, prefilled once, and their cache rows copied into S free slots each,
 // while the other rows keep decoding at their own positions (per-row cache lengths and masks, qwen2.h).
-// A finished sample's row is parked until a prompt is admitted to it; once no prompt waits, finished rows are
-// dropped from the batch when half of it is done (one copy of the cache each time). continuousBatching =
-// false admits only into an empty pool (the older group-by-group schedule). When all prompts fit (the
-// default sizes) there is one admission and both schedules are the same.
+// Decode steps then run the running rows only, so a finished sample's slot costs nothing until a prompt is
+// admitted to it. continuousBatching = false admits only into an empty pool and decodes every row of it,
+// dropping finished rows once half of the batch is done (one copy of the cache each time): the
+// group-by-group schedule of earlier versions. When all prompts fit (the default sizes) there is one
+// admission and generate runs that schedule, bitwise as before.
 // Randomness: sample i's k-th token uses element i of the k-th at::rand({samples}) draw of a CPU generator
 // seeded by `seed` (drawn as the furthest sample reaches token k), then inverse-CDF sampling. So a sample's
 // tokens do not depend on the slot count, the schedule or which samples share its batch (up to the float
@@ -140,14 +141,20 @@ GenerateOutput Policy::Generate(const TokenBatch& prompts, const GenerateOptions
   if (options.max_batch > 0) slot_prompts = std::min(slot_prompts, std::max<int64_t>(1, options.max_batch / S));
   slot_prompts = std::min(slot_prompts, std::max<int64_t>(1, options.kv_cache_bytes / std::max<int64_t>(1, cache_bytes_per_sample * S)));
 
+  // With continuous batching and more prompts than slots, decode steps run the running rows only (a free
+  // slot costs nothing while it waits for a prompt). Otherwise every row of the pool runs and finished
+  // rows are dropped once half of the batch is done — the schedule generate has always had, so with all
+  // prompts in one pool (the default) the outputs are bitwise those of earlier versions.
+  const bool running_rows_only = options.continuous_batching && slot_prompts < num_prompts;
   const at::Tensor head = model_->HeadWeight();
   UniformStream uniforms(gen, total_samples);
   KVCache cache;
   std::vector<int64_t> row_sample;    // cache row -> the sample it decodes, -1 = free (parked)
   std::vector<int64_t> row_position;  // cache row -> rope position of its next input token
-  at::Tensor logits;                  // [rows, V]: next-token logits of every cache row
-  int64_t next_prompt = 0;            // prompts [0, next_prompt) are admitted
-  int64_t live = 0;                   // rows whose sample is still running
+  at::Tensor logits;                  // [n, V]: next-token logits of the cache rows batch_rows[0..n)
+  std::vector<int64_t> batch_rows;
+  int64_t next_prompt = 0;  // prompts [0, next_prompt) are admitted
+  int64_t live = 0;         // rows whose sample is still running
   PhaseTimer timer;
 
   // Prefills prompts [first, first + count) and admits their samples into the free rows `slots`.
@@ -188,13 +195,9 @@ GenerateOutput Policy::Generate(const TokenBatch& prompts, const GenerateOptions
       }
     }
     cache.AdmitRows(prefilled, source, target);
-    at::Tensor admitted_logits = at::linear(last_hidden.index_select(0, LongTensor(source, device)), head);  // [count*S, V]
-    if (!logits.defined() && count * S == cache.rows()) {
-      logits = admitted_logits;  // an empty pool filled in row order
-    } else {
-      if (!logits.defined()) logits = at::zeros({cache.rows(), vocab}, admitted_logits.options());
-      logits.index_copy_(0, LongTensor(target, device), admitted_logits);
-    }
+    const at::Tensor admitted_logits = at::linear(last_hidden.index_select(0, LongTensor(source, device)), head);
+    logits = logits.defined() ? at::cat({logits, admitted_logits}, 0) : admitted_logits;
+    batch_rows.insert(batch_rows.end(), target.begin(), target.end());
     live += count * S;
   };
 
@@ -210,6 +213,7 @@ GenerateOutput Policy::Generate(const TokenBatch& prompts, const GenerateOptions
         for (int64_t r = 0; r < rows; ++r) all[static_cast<size_t>(r)] = r;
         cache.ParkRows(all);
         logits = at::Tensor();
+        batch_rows.clear();
       }
       std::vector<int64_t> free_rows;
       for (size_t r = 0; r < row_sample.size(); ++r) {
@@ -223,19 +227,19 @@ GenerateOutput Policy::Generate(const TokenBatch& prompts, const GenerateOptions
     }
     if (live == 0) break;
 
-    // One token for every running sample.
-    const int64_t rows = cache.rows();
+    // One token for every running sample of the batch.
+    const int64_t n = static_cast<int64_t>(batch_rows.size());
     int64_t lowest = options.max_new_tokens, furthest = 0;
     for (int64_t sample : row_sample) {
       if (sample >= 0) lowest = std::min(lowest, static_cast<int64_t>(tokens[static_cast<size_t>(sample)].size()));
     }
     if (next_prompt == num_prompts) uniforms.DropBelow(lowest);
-    std::vector<float> u(static_cast<size_t>(rows), 0.5f);  // free rows: any value
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t sample = row_sample[static_cast<size_t>(r)];
+    std::vector<float> u(static_cast<size_t>(n), 0.5f);  // finished rows: any value
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t sample = row_sample[static_cast<size_t>(batch_rows[static_cast<size_t>(j)])];
       if (sample < 0) continue;
       const int64_t k = static_cast<int64_t>(tokens[static_cast<size_t>(sample)].size());
-      u[static_cast<size_t>(r)] = uniforms.At(k, sample);
+      u[static_cast<size_t>(j)] = uniforms.At(k, sample);
       furthest = std::max(furthest, k + 1);
     }
     const at::Tensor u_dev = at::tensor(at::ArrayRef<float>(u), at::kFloat).to(device);
@@ -246,30 +250,35 @@ GenerateOutput Policy::Generate(const TokenBatch& prompts, const GenerateOptions
     const int64_t* tok = tok_cpu.data_ptr<int64_t>();
     const float* lp = lp_cpu.data_ptr<float>();
     const float* slp = slp_cpu.data_ptr<float>();
-    std::vector<int64_t> keep, finished;  // rows running on after this token / rows whose sample just ended
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t sample = row_sample[static_cast<size_t>(r)];
+    std::vector<int64_t> keep, finished;  // batch positions running on after this token / cache rows just freed
+    for (int64_t j = 0; j < n; ++j) {
+      const size_t row = static_cast<size_t>(batch_rows[static_cast<size_t>(j)]);
+      const int64_t sample = row_sample[row];
       if (sample < 0) continue;
       const size_t i = static_cast<size_t>(sample);
-      tokens[i].push_back(static_cast<int32_t>(tok[r]));
-      logps[i].push_back(lp[r]);
-      sampling_logps[i].push_back(slp[r]);
-      if (stop_ids.count(tok[r])) stopped[i] = 1;
+      tokens[i].push_back(static_cast<int32_t>(tok[j]));
+      logps[i].push_back(lp[j]);
+      sampling_logps[i].push_back(slp[j]);
+      if (stop_ids.count(tok[j])) stopped[i] = 1;
       if (stopped[i] || static_cast<int64_t>(tokens[i].size()) == options.max_new_tokens) {
-        finished.push_back(r);
-        row_sample[static_cast<size_t>(r)] = -1;
+        finished.push_back(static_cast<int64_t>(row));
+        row_sample[row] = -1;
       } else {
-        keep.push_back(r);
+        keep.push_back(j);
       }
     }
-    live = static_cast<int64_t>(keep.size());
+    live -= static_cast<int64_t>(finished.size());
     if (options.progress) options.progress(Progress{"decode", furthest, options.max_new_tokens, live, next_prompt});
     if (live == 0) continue;  // the pool is empty: admit the next prompts, or done
 
     at::Tensor next_tokens = s.tokens;
-    // Drop finished rows once at least half of the batch is done (one copy of the cache each time) — when
-    // no waiting prompt could use the slots.
-    if ((!options.continuous_batching || next_prompt == num_prompts) && keep.size() * 2 <= static_cast<size_t>(rows)) {
+    std::vector<int64_t> step_rows;  // cache rows of this decode step (empty: all, in order)
+    if (running_rows_only) {
+      cache.ParkRows(finished);
+      next_tokens = next_tokens.index_select(0, LongTensor(keep, device));
+      for (int64_t j : keep) step_rows.push_back(batch_rows[static_cast<size_t>(j)]);
+    } else if (keep.size() * 2 <= static_cast<size_t>(n)) {
+      // Drop finished rows once at least half of the batch is done (one copy of the cache each time).
       cache.SelectRows(keep);
       next_tokens = next_tokens.index_select(0, LongTensor(keep, device));
       std::vector<int64_t> new_samples, new_positions;
@@ -282,12 +291,19 @@ GenerateOutput Policy::Generate(const TokenBatch& prompts, const GenerateOptions
     } else {
       cache.ParkRows(finished);
     }
-    std::vector<int64_t> positions(row_position.size(), 0);  // free rows: position 0
-    for (size_t r = 0; r < row_sample.size(); ++r) {
-      if (row_sample[r] >= 0) positions[r] = row_position[r]++;
+    if (step_rows.empty()) {
+      batch_rows.resize(row_sample.size());
+      for (size_t r = 0; r < batch_rows.size(); ++r) batch_rows[r] = static_cast<int64_t>(r);
+    } else {
+      batch_rows = step_rows;
+    }
+    std::vector<int64_t> positions(batch_rows.size(), 0);  // free rows: position 0
+    for (size_t j = 0; j < batch_rows.size(); ++j) {
+      const size_t row = static_cast<size_t>(batch_rows[j]);
+      if (row_sample[row] >= 0) positions[j] = row_position[row]++;
     }
     timer.Mark("sample");
-    const at::Tensor hidden = model_->DecodeStep(next_tokens, LongTensor(positions, device), cache);
+    const at::Tensor hidden = model_->DecodeStep(next_tokens, LongTensor(positions, device), cache, step_rows);
     logits = at::linear(hidden, head);
     timer.Mark("decode step");
   }

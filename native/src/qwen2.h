@@ -116,10 +116,12 @@ class Qwen2Model {
   // whether any is > 0): fills columns [0, P) of cache rows [row_offset, row_offset + B) (row length P,
   // padding masked) and returns the final-norm hidden state of the last position [B, H].
   at::Tensor Prefill(const at::Tensor& ids, const at::Tensor& pad, bool padded, int64_t row_offset, KVCache& cache);
-  // One decode step over every cache row: tokens [B] at rope positions [B] (int64 on the device); writes each
-  // row's key/value at its own column row_length[b] (column 0 for a parked row), attends each row's
-  // unmasked columns only, advances the unparked rows; returns hidden [B, H].
-  at::Tensor DecodeStep(const at::Tensor& tokens, const at::Tensor& positions, KVCache& cache);
+  // One decode step: tokens [n] at rope positions [n] (int64 on the device) for the cache rows `rows` (empty:
+  // every row, in order; other rows are neither read nor written). Writes each row's key/value at its own
+  // column row_length[b] (column 0 for a parked row), attends each row's unmasked columns only, advances
+  // the unparked rows; returns hidden [n, H].
+  at::Tensor DecodeStep(const at::Tensor& tokens, const at::Tensor& positions, KVCache& cache,
+                        const std::vector<int64_t>& rows = {});
 
   // Call after parameters change in place (optimizer step, load) so fused inference weights are rebuilt.
   void MarkParametersChanged() { fused_valid_ = false; }

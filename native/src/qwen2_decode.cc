@@ -155,61 +155,68 @@ at::Tensor Qwen2Model::Prefill(const at::Tensor& ids, const at::Tensor& pad, boo
   return RmsNorm(x.select(1, P - 1), final_norm_);
 }
 
-at::Tensor Qwen2Model::DecodeStep(const at::Tensor& tokens, const at::Tensor& positions, KVCache& cache) {
+at::Tensor Qwen2Model::DecodeStep(const at::Tensor& tokens, const at::Tensor& positions, KVCache& cache,
+                                  const std::vector<int64_t>& rows) {
   c10::NoGradGuard no_grad;
   EnsureFused();
-  const int64_t B = tokens.size(0);
+  const int64_t n = tokens.size(0);
   const int64_t nh = config_.num_attention_heads, kvh = config_.num_key_value_heads, hd = config_.head_dim;
-  TORCH_CHECK(B == cache.rows(), "DecodeStep: ", B, " tokens for ", cache.rows(), " cache rows");
-  // The column each row writes; when all rows share it (one prefill group, no parked row) a plain slice
-  // copy does, otherwise a scatter.
-  std::vector<int64_t> column(static_cast<size_t>(B));
-  bool uniform = true;
+  const bool every_row = rows.empty();
+  TORCH_CHECK(every_row ? n == cache.rows() : n == static_cast<int64_t>(rows.size()), "DecodeStep: ", n,
+              " tokens for ", every_row ? cache.rows() : static_cast<int64_t>(rows.size()), " cache rows");
+  // The column each token is written to; when every row writes the same one (one prefill group, no parked
+  // row) a slice copy does, otherwise an indexed write.
+  std::vector<int64_t> row(static_cast<size_t>(n)), column(static_cast<size_t>(n));
+  bool uniform = every_row;
   int64_t span = 0;  // columns the attention reads: [0, span)
-  for (int64_t b = 0; b < B; ++b) {
-    const size_t i = static_cast<size_t>(b);
-    column[i] = cache.parked[i] ? 0 : cache.row_length[i];
-    TORCH_CHECK(column[i] < cache.capacity, "KV cache full");
-    uniform = uniform && column[i] == column[0];
-    span = std::max(span, column[i] + 1);
+  for (int64_t i = 0; i < n; ++i) {
+    const size_t r = static_cast<size_t>(every_row ? i : rows[static_cast<size_t>(i)]);
+    TORCH_CHECK(r < cache.row_length.size(), "DecodeStep: cache row ", r, " out of range");
+    row[static_cast<size_t>(i)] = static_cast<int64_t>(r);
+    column[static_cast<size_t>(i)] = cache.parked[r] ? 0 : cache.row_length[r];
+    TORCH_CHECK(column[static_cast<size_t>(i)] < cache.capacity, "KV cache full");
+    uniform = uniform && column[static_cast<size_t>(i)] == column[0];
+    span = std::max(span, column[static_cast<size_t>(i)] + 1);
   }
-  at::Tensor scatter_index, bias_index;
+  at::Tensor row_index, column_index;
   if (!uniform) {
-    const at::Tensor col = at::tensor(at::ArrayRef<int64_t>(column), at::kLong).to(device_).view({B, 1, 1, 1});
-    scatter_index = col.expand({B, kvh, 1, hd});
-    bias_index = col;
+    row_index = IndexTensor(row, device_);
+    column_index = IndexTensor(column, device_);
   }
+  const at::Tensor attend_rows = every_row ? at::Tensor() : row_index;
   EnsureRope(cache.capacity);
-  const at::Tensor cos = rope_cos_.index_select(0, positions).view({B, 1, hd / 2});
-  const at::Tensor sin = rope_sin_.index_select(0, positions).view({B, 1, hd / 2});
+  const at::Tensor cos = rope_cos_.index_select(0, positions).view({n, 1, hd / 2});
+  const at::Tensor sin = rope_sin_.index_select(0, positions).view({n, 1, hd / 2});
   const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+  using at::indexing::Slice;
   if (uniform) {
     cache.key_bias.select(3, column[0]).zero_();
   } else {
-    cache.key_bias.scatter_(3, bias_index, 0.0);
+    cache.key_bias.index_put_({row_index, 0, 0, column_index}, 0.0);
   }
-  at::Tensor x = at::embedding(embed_, tokens);  // [B, H]
+  at::Tensor x = at::embedding(embed_, tokens);  // [n, H]
   for (size_t li = 0; li < layers_.size(); ++li) {
     const Qwen2Layer& layer = layers_[li];
     const at::Tensor h = RmsNorm(x, layer.input_norm);
-    const at::Tensor qkv = Gemm(h, fused_qkv_w_[li], fused_qkv_b_[li]);  // [B, (nh+2kvh)*hd]
-    const at::Tensor q = ApplyRope(qkv.narrow(-1, 0, nh * hd).view({B, nh, hd}), cos, sin);
-    const at::Tensor k = ApplyRope(qkv.narrow(-1, nh * hd, kvh * hd).view({B, kvh, hd}), cos, sin);
-    const at::Tensor v = qkv.narrow(-1, (nh + kvh) * hd, kvh * hd).view({B, kvh, hd});
+    const at::Tensor qkv = Gemm(h, fused_qkv_w_[li], fused_qkv_b_[li]);  // [n, (nh+2kvh)*hd]
+    const at::Tensor q = ApplyRope(qkv.narrow(-1, 0, nh * hd).view({n, nh, hd}), cos, sin);
+    const at::Tensor k = ApplyRope(qkv.narrow(-1, nh * hd, kvh * hd).view({n, kvh, hd}), cos, sin);
+    const at::Tensor v = qkv.narrow(-1, (nh + kvh) * hd, kvh * hd).view({n, kvh, hd});
     if (uniform) {
       cache.k[li].select(2, column[0]).copy_(k);
       cache.v[li].select(2, column[0]).copy_(v);
-    } else {
-      cache.k[li].scatter_(2, scatter_index, k.unsqueeze(2));
-      cache.v[li].scatter_(2, scatter_index, v.unsqueeze(2));
+    } else {  // element (row_index[i], :, column_index[i], :) = k[i]
+      cache.k[li].index_put_({row_index, Slice(), column_index}, k);
+      cache.v[li].index_put_({row_index, Slice(), column_index}, v);
     }
-    const at::Tensor attn = DecodeAttention(q, cache.k[li], cache.v[li], span, cache.key_bias, scale);  // [B, nh*hd]
+    const at::Tensor attn =
+        DecodeAttention(q, cache.k[li], cache.v[li], span, cache.key_bias, scale, attend_rows);  // [n, nh*hd]
     x = x + Gemm(attn, fused_o_w_[li]);
     const at::Tensor gu = Gemm(RmsNorm(x, layer.post_norm), fused_gate_up_w_[li]);
     x = x + Gemm(FusedSwiGlu(gu), fused_down_w_[li]);
   }
-  for (int64_t b = 0; b < B; ++b) {
-    if (!cache.parked[static_cast<size_t>(b)]) ++cache.row_length[static_cast<size_t>(b)];
+  for (int64_t r : row) {
+    if (!cache.parked[static_cast<size_t>(r)]) ++cache.row_length[static_cast<size_t>(r)];
   }
   return RmsNorm(x, final_norm_);
 }
