@@ -2,6 +2,8 @@
 // (one pass over memory instead of a chain of ATen ops, which dominates the CPU training profile).
 // Each op works on any device: CPU float32 tensors take the fused kernels; anything else (CUDA, other
 // dtypes) takes an equivalent composition of ATen ops, so the math is the same everywhere.
+// Implemented in fused_ops.cc (RMSNorm, SwiGLU, q|k|v + RoPE, the self-check) and fused_ops_attention_head.cc
+// (decode attention, softmax statistics).
 #pragma once
 
 #include <ATen/core/Tensor.h>
