@@ -190,18 +190,26 @@ export function generateProblems(options: GenerateOptions): Problem[] {
   const d = options.difficulty ?? DEFAULT_DIFFICULTY;
   validateDifficulty(d);
   const rng = new Rng(options.seed).fork(`toy-problems/${options.split}`);
+  return drawDistinctProblems(options.split, options.count, () => sampleChain(rng, d));
+}
+
+/**
+ * The first `count` distinct problems of `split` that `sample` draws (null = a failed draw), in draw order;
+ * a RangeError when the draws keep repeating (the difficulty allows too few problems).
+ */
+export function drawDistinctProblems(split: Split, count: number, sample: () => Problem | null): Problem[] {
   const seen = new Set<string>();
   const out: Problem[] = [];
-  const maxAttempts = 1000 + 200 * options.count;
-  for (let attempt = 0; out.length < options.count; attempt++) {
+  const maxAttempts = 1000 + 200 * count;
+  for (let attempt = 0; out.length < count; attempt++) {
     if (attempt >= maxAttempts) {
       throw new RangeError(
-        `only ${out.length} distinct ${options.split} problems found in ${maxAttempts} draws; ` +
-          `the difficulty allows too few problems for count ${options.count}`,
+        `only ${out.length} distinct ${split} problems found in ${maxAttempts} draws; ` +
+          `the difficulty allows too few problems for count ${count}`,
       );
     }
-    const p = sampleChain(rng, d);
-    if (p === null || seen.has(p.key) || splitOf(p.key) !== options.split) continue;
+    const p = sample();
+    if (p === null || seen.has(p.key) || splitOf(p.key) !== split) continue;
     seen.add(p.key);
     out.push(p);
   }

@@ -9,9 +9,10 @@
 import {
   applyOp,
   chainValues,
+  drawDistinctProblems,
   opSymbol,
-  splitOf,
   type ChainStep,
+  type Difficulty,
   type Op,
   type Problem,
   type Split,
@@ -21,16 +22,11 @@ import { Rng } from './random';
 /** Words the search world writes beyond the chain world's vocabulary (appended to the toy tokenizer's). */
 export const SEARCH_WORDS: readonly string[] = ['Try', 'larger', 'less', 'number', 'smaller', 'than'];
 
-export interface SearchDifficulty {
-  minSteps: number;
-  maxSteps: number;
-  /** Inclusive range of the unknown start. */
-  start: [number, number];
-  add: [number, number];
-  sub: [number, number];
-  mul: [number, number];
-  /** Every value of the true chain stays in [1, maxValue]. */
-  maxValue: number;
+/** The chain world's knobs that apply here (no division), plus the range the guesses may take. */
+export interface SearchDifficulty extends Pick<
+  Difficulty,
+  'minSteps' | 'maxSteps' | 'start' | 'add' | 'sub' | 'mul' | 'maxValue'
+> {
   /** Guesses stay in [1, maxGuess] and keep every value of their chain in [1, maxGuessValue]. */
   maxGuess: number;
   maxGuessValue: number;
@@ -108,21 +104,7 @@ export function generateSearchProblems(options: {
 }): Problem[] {
   const d = options.difficulty ?? SEARCH_DIFFICULTY;
   const rng = new Rng(options.seed).fork(`toy-search-problems/${options.split}`);
-  const seen = new Set<string>();
-  const out: Problem[] = [];
-  const maxAttempts = 1000 + 200 * options.count;
-  for (let attempt = 0; out.length < options.count; attempt++) {
-    if (attempt >= maxAttempts) {
-      throw new RangeError(
-        `only ${out.length} distinct ${options.split} search problems in ${maxAttempts} draws (count ${options.count})`,
-      );
-    }
-    const p = sampleSearchChain(rng, d);
-    if (p === null || seen.has(p.key) || splitOf(p.key) !== options.split) continue;
-    seen.add(p.key);
-    out.push(p);
-  }
-  return out;
+  return drawDistinctProblems(options.split, options.count, () => sampleSearchChain(rng, d));
 }
 
 export interface SearchTeacherOptions {
