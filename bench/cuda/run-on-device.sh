@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything the GPU machine should run for issue 10's kernels, in one call (it has nvcc, cmake, PyTorch and
 # compute-sanitizer, but no Node): builds native/cuda-tests, runs ctest (CPU references, kernel tests
-# against them, compute-sanitizer memcheck), then the side-by-side benchmark against PyTorch.
+# against them, compute-sanitizer memcheck), builds the engine itself with CUDA (native/, no addon) and
+# runs its transformers fixtures on the GPU in fp32 and bf16, then the side-by-side benchmark against PyTorch.
 # Logs and JSON go to $OUT (or ./cuda-out). Usage: bench/cuda/run-on-device.sh [--quick] [--no-bench]
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -43,6 +44,28 @@ if cmake -S "$root/native/cuda-tests" -B "$build" -DCMAKE_BUILD_TYPE=Release -DS
 else
   echo "build failed; see $out/build.log"
   tail -30 "$out/cmake.log" "$out/build.log"
+  status=1
+fi
+
+echo "== build the engine with CUDA (native/, plain cmake: no Node) and run its fixture test"
+engine_build=/tmp/siri-engine-cuda
+torch_cmake="$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')"
+start=$(date +%s)
+if cmake -S "$root/native" -B "$engine_build" -DCMAKE_BUILD_TYPE=Release -DSIRI_WITH_CUDA=ON \
+  -DTorch_DIR="$torch_cmake/Torch" >"$out/engine-cmake.log" 2>&1 &&
+  cmake --build "$engine_build" -j"$(nproc)" >"$out/engine-build.log" 2>&1; then
+  echo "built in $(($(date +%s) - start)) s"
+  for dtype in float32 bfloat16; do
+    for device in cpu cuda; do
+      echo "-- engine fixtures: $device $dtype"
+      "$engine_build/siri_engine_reference" --fixtures "$root/test/fixtures/engine" --device "$device" \
+        --compute-dtype "$dtype" 2>&1 | tee "$out/engine-reference-$device-$dtype.log" | grep -E "FAIL|greedy:|passed"
+      [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+    done
+  done
+else
+  echo "engine build failed; see $out/engine-build.log"
+  tail -30 "$out/engine-cmake.log" "$out/engine-build.log"
   status=1
 fi
 

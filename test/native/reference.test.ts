@@ -488,3 +488,29 @@ test('C++ unit driver: losses and AdamW against PyTorch', { timeout: 300_000 }, 
   assert.equal(summary[2], '0', stdout);
   assert.ok(Number(summary[1]) >= 150, `only ${summary[1]} checks ran`);
 });
+
+// The same fixtures through the engine's own C++ binary (native/tests/engine_reference.cc, built with the
+// addon into native/build): what a GPU machine without Node runs. float32 to this file's 1e-4; bfloat16
+// compute to the binary's 5e-2 (measured worst on the CPU: 1.7e-2 entropies, 5.4e-3 log-probs; greedy
+// decoding may leave transformers' path only at a near-tie). CUDA runs where a device is visible.
+describe('native engine fixture binary (no Node)', () => {
+  const binary = join(root, 'native', 'build', 'siri_engine_reference');
+  const cuda = engineInfo().cudaAvailable;
+  for (const device of ['cpu', 'cuda'] as const) {
+    for (const dtype of ['float32', 'bfloat16'] as const) {
+      const skip = device === 'cuda' && !cuda ? 'no CUDA device visible to the engine' : false;
+      test(`${device} ${dtype}`, { skip, timeout: 120_000 }, async () => {
+        const args = ['--fixtures', fixtures, '--device', device, '--compute-dtype', dtype];
+        const { stdout } = await execFileAsync(binary, args, { maxBuffer: 16 << 20 }).catch(
+          (e: { stdout?: string; stderr?: string; message: string }) => {
+            assert.fail(`${binary} ${args.join(' ')} failed:\n${e.stdout ?? ''}${e.stderr ?? e.message}`);
+          },
+        );
+        const summary = /(\d+) passed, (\d+) failed/.exec(stdout);
+        assert.ok(summary, `no summary line in:\n${stdout}`);
+        assert.equal(summary[2], '0', stdout);
+        assert.ok(Number(summary[1]) >= 100, `only ${summary[1]} checks ran:\n${stdout}`);
+      });
+    }
+  }
+});
