@@ -12,15 +12,23 @@
 // seeded by `seed` (drawn as the furthest sample reaches token k), then inverse-CDF sampling. So a sample's
 // tokens do not depend on the slot count, the schedule or which samples share its batch (up to the float
 // rounding of differently shaped matrix products); identical tokens for identical seed, device, threads.
+// On CUDA in a CUDA build (cuda_dispatch.h) tokens come from siri's sampling kernel instead: Philox keyed by
+// one draw of that generator and counted by (sample, token index) — also slot-independent, another stream.
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/GradMode.h>
 
 #include <algorithm>
 #include <deque>
+#include <limits>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
+#include "cuda_dispatch.h"
 #include "policy_internal.h"
+#ifdef SIRI_WITH_CUDA
+#include "cuda/kernels.h"
+#endif
 
 namespace siri {
 namespace {
@@ -98,6 +106,35 @@ at::Tensor LongTensor(const std::vector<int64_t>& values, const c10::Device& dev
   return at::tensor(at::ArrayRef<int64_t>(values), at::kLong).to(device);
 }
 
+// One token per row of logits: row j draws token draw_token[j] of sample draw_sample[j] (-1: a finished
+// row, any draw) with that sample's uniform from the stream, on the logits' device.
+Sampled SampleWithUniforms(const at::Tensor& logits, const std::vector<int64_t>& draw_sample,
+                           const std::vector<int64_t>& draw_token, UniformStream& uniforms, const GenerateOptions& options) {
+  std::vector<float> u(draw_sample.size(), 0.5f);
+  for (size_t j = 0; j < draw_sample.size(); ++j) {
+    if (draw_sample[j] >= 0) u[j] = uniforms.At(draw_token[j], draw_sample[j]);
+  }
+  const at::Tensor u_dev = at::tensor(at::ArrayRef<float>(u), at::kFloat).to(logits.device());
+  return SampleTokens(logits, u_dev, options.temperature, options.top_p);
+}
+
+// The same draw with siri's CUDA sampling kernel (cuda/sampling.cuh): Philox keyed by `seed` and counted by
+// (sample, token index), so a sample's tokens do not depend on its batch row either — but the stream is
+// not the host one, so CUDA and CPU draw different tokens for one seed (greedy decoding agrees).
+Sampled SampleOnCuda(const at::Tensor& logits, const std::vector<int64_t>& draw_sample, const std::vector<int64_t>& draw_token,
+                     uint64_t seed, const GenerateOptions& options) {
+#ifdef SIRI_WITH_CUDA
+  std::vector<int64_t> sequence(draw_sample);
+  for (int64_t& i : sequence) i = std::max<int64_t>(i, 0);
+  const siri::cuda::SampleResult r =
+      siri::cuda::SampleTokens(logits, options.temperature, options.top_p, seed, LongTensor(sequence, logits.device()),
+                               LongTensor(draw_token, logits.device()));
+  return Sampled{r.tokens, r.policy_logprobs, r.sampling_logprobs};
+#else
+  throw std::logic_error("SampleOnCuda called in a build without CUDA kernels");
+#endif
+}
+
 }  // namespace
 
 GenerateOutput Policy::Generate(const TokenBatch& prompts, const GenerateOptions& options) {
@@ -148,6 +185,11 @@ GenerateOutput Policy::Generate(const TokenBatch& prompts, const GenerateOptions
   const bool running_rows_only = options.continuous_batching && slot_prompts < num_prompts;
   const at::Tensor head = model_->HeadWeight();
   UniformStream uniforms(gen, total_samples);
+  // With siri's CUDA sampler, one 63-bit key from the generator seeds the whole call's Philox stream.
+  std::optional<uint64_t> cuda_seed;
+  if (UseSiriCudaKernels(head)) {
+    cuda_seed = static_cast<uint64_t>(at::randint(std::numeric_limits<int64_t>::max(), {1}, gen, at::kLong).item<int64_t>());
+  }
   KVCache cache;
   std::vector<int64_t> row_sample;    // cache row -> the sample it decodes, -1 = free (parked)
   std::vector<int64_t> row_position;  // cache row -> rope position of its next input token
@@ -234,16 +276,16 @@ GenerateOutput Policy::Generate(const TokenBatch& prompts, const GenerateOptions
       if (sample >= 0) lowest = std::min(lowest, static_cast<int64_t>(tokens[static_cast<size_t>(sample)].size()));
     }
     if (next_prompt == num_prompts) uniforms.DropBelow(lowest);
-    std::vector<float> u(static_cast<size_t>(n), 0.5f);  // finished rows: any value
+    std::vector<int64_t> draw_sample(static_cast<size_t>(n), -1), draw_token(static_cast<size_t>(n), 0);
     for (int64_t j = 0; j < n; ++j) {
       const int64_t sample = row_sample[static_cast<size_t>(batch_rows[static_cast<size_t>(j)])];
-      if (sample < 0) continue;
-      const int64_t k = static_cast<int64_t>(tokens[static_cast<size_t>(sample)].size());
-      u[static_cast<size_t>(j)] = uniforms.At(k, sample);
-      furthest = std::max(furthest, k + 1);
+      if (sample < 0) continue;  // a finished row: any draw
+      draw_sample[static_cast<size_t>(j)] = sample;
+      draw_token[static_cast<size_t>(j)] = static_cast<int64_t>(tokens[static_cast<size_t>(sample)].size());
+      furthest = std::max(furthest, draw_token[static_cast<size_t>(j)] + 1);
     }
-    const at::Tensor u_dev = at::tensor(at::ArrayRef<float>(u), at::kFloat).to(device);
-    const Sampled s = SampleTokens(logits, u_dev, options.temperature, options.top_p);
+    const Sampled s = cuda_seed ? SampleOnCuda(logits, draw_sample, draw_token, *cuda_seed, options)
+                                : SampleWithUniforms(logits, draw_sample, draw_token, uniforms, options);
     const at::Tensor tok_cpu = s.tokens.to(at::kCPU).contiguous();
     const at::Tensor lp_cpu = s.policy_logprobs.to(at::kCPU).contiguous();
     const at::Tensor slp_cpu = s.sampling_logprobs.to(at::kCPU).contiguous();

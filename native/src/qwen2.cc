@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -396,8 +397,7 @@ at::Tensor Qwen2Model::Layer(const at::Tensor& x_in, size_t li, bool training_we
   const at::Tensor down_w = grad ? ToCompute(layer.down_w) : fused_down_w_[li];
   const at::Tensor qkv = Gemm(RmsNorm(x_in, layer.input_norm), qkv_w, qkv_b);  // [B, L, (nh+2kvh)*hd]
   const std::vector<at::Tensor> heads = FusedQkvRope(qkv, rope_cos_, rope_sin_, nh, kvh, hd);
-  const at::Tensor attn = at::scaled_dot_product_attention(heads[0], heads[1], heads[2], {}, 0.0, /*is_causal=*/true,
-                                                           scale, /*enable_gqa=*/nh != kvh);
+  const at::Tensor attn = Attention(heads[0], heads[1], heads[2], at::Tensor(), /*causal=*/true, scale);
   const at::Tensor x = x_in + Gemm(attn.transpose(1, 2).reshape({B, L, nh * hd}), o_w);
   const at::Tensor gate_up = Gemm(RmsNorm(x, layer.post_norm), gate_up_w);  // [B, L, 2I]
   return x + Gemm(FusedSwiGlu(gate_up), down_w);
@@ -434,6 +434,18 @@ void Qwen2Model::EnsureFused() {
     fused_down_w_.push_back(ToCompute(l.down_w.detach()));
   }
   fused_valid_ = true;
+}
+
+at::Tensor Qwen2Model::Attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask,
+                                 bool causal, double scale) const {
+  const bool gqa = q.size(1) != k.size(1);
+  const std::optional<at::Tensor> attn_mask = mask.defined() ? std::optional<at::Tensor>(mask) : std::nullopt;
+  if (q.is_cuda() && compute_dtype_ == at::kBFloat16) {
+    return at::scaled_dot_product_attention(q.to(at::kBFloat16), k.to(at::kBFloat16), v.to(at::kBFloat16), attn_mask, 0.0,
+                                            causal, scale, gqa)
+        .to(at::kFloat);
+  }
+  return at::scaled_dot_product_attention(q, k, v, attn_mask, 0.0, causal, scale, gqa);
 }
 
 at::Tensor Qwen2Model::ToCompute(const at::Tensor& w) const {

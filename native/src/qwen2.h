@@ -140,6 +140,10 @@ class Qwen2Model {
   at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight) const;
   void EnsureFused();
   at::Tensor ToCompute(const at::Tensor& w) const;
+  // Scaled-dot-product attention on q [B, nh, L, hd], k/v [B, kvh, S, hd] (fp32), mask optional. On CUDA with
+  // bf16 compute q/k/v go to bf16 so libtorch picks its flash kernel (fp32 in, fp32 out); fp32 elsewhere.
+  at::Tensor Attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask,
+                       bool causal, double scale) const;
   // y = x W^T (+ b) with the GEMM in W's dtype; output and bias add in fp32.
   static at::Tensor Gemm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = at::Tensor());
 

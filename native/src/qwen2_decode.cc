@@ -142,8 +142,8 @@ at::Tensor Qwen2Model::Prefill(const at::Tensor& ids, const at::Tensor& pad, boo
     }
     cache.k[li].narrow(0, row_offset, B).narrow(2, 0, P).copy_(k);
     cache.v[li].narrow(0, row_offset, B).narrow(2, 0, P).copy_(v);
-    const at::Tensor attn = padded ? at::scaled_dot_product_attention(q, k, v, allowed, 0.0, false, scale, nh != kvh)
-                                   : at::scaled_dot_product_attention(q, k, v, {}, 0.0, true, scale, nh != kvh);
+    const at::Tensor attn = padded ? Attention(q, k, v, allowed, /*causal=*/false, scale)
+                                   : Attention(q, k, v, at::Tensor(), /*causal=*/true, scale);
     x = x + Gemm(attn.transpose(1, 2).reshape({B, P, nh * hd}), fused_o_w_[li]);
     const at::Tensor gu = Gemm(RmsNorm(x, layer.post_norm), fused_gate_up_w_[li]);
     x = x + Gemm(FusedSwiGlu(gu), fused_down_w_[li]);

@@ -10,6 +10,9 @@
 // followed by the trunk's autograd backward from dL/dh. The aggregation normaliser is the global token
 // count (token-mean) or sequence count (seq-mean-*) of the whole step, so accumulating micro-batch
 // gradients equals the gradient of the one big batch.
+// On CUDA tensors of a CUDA build (cuda_dispatch.h) the head and the GRPO loss run siri's fused kernels
+// (cuda/kernels.h): the same math, the head's products in the compute dtype (bf16 when computeDtype is
+// bfloat16) with fp32 accumulation, and dL/dW added straight into the fp32 parameter gradient.
 #include <c10/core/GradMode.h>
 
 #include <chrono>
@@ -19,9 +22,13 @@
 #include <limits>
 #include <stdexcept>
 
+#include "cuda_dispatch.h"
 #include "fused_ops.h"
 #include "loss.h"
 #include "policy_internal.h"
+#ifdef SIRI_WITH_CUDA
+#include "cuda/kernels.h"
+#endif
 
 namespace siri {
 namespace {
@@ -31,12 +38,33 @@ struct HeadForwardResult {
   at::Tensor entropy;   // [N]
   std::vector<SoftmaxStats> chunk_stats;
   std::vector<at::Tensor> cached_logits;  // per chunk [n, V] raw logits (only when keep_cache)
+  at::Tensor lse;                         // [N] fp32 log-sum-exp (the fused CUDA head's saved state)
+  at::Tensor compute_weight;              // the head weight in the compute dtype (fused CUDA head only)
 };
+
+#ifdef SIRI_WITH_CUDA
+// The fused CUDA head (cuda/lm_head.cuh): tiles of W h / T in a 256 MiB workspace instead of [N, V] logits.
+HeadForwardResult FusedCudaHeadForward(const at::Tensor& h, const at::Tensor& weight, const at::Tensor& targets,
+                                       double temperature, at::ScalarType compute_dtype) {
+  HeadForwardResult out;
+  out.compute_weight = weight.detach().to(compute_dtype);
+  siri::cuda::LmHeadOptions options;
+  options.temperature = temperature;
+  const siri::cuda::LmHeadForwardResult f = siri::cuda::LmHeadForward(h.to(compute_dtype), out.compute_weight, targets, options);
+  out.logprobs = f.logprobs;
+  out.entropy = f.entropy;
+  out.lse = f.lse;
+  return out;
+}
+#endif
 
 // Chunked LM head + log-softmax + gather + entropy, no autograd.
 HeadForwardResult HeadForward(const at::Tensor& h, const at::Tensor& weight, const at::Tensor& targets,
-                              double temperature, int64_t chunk_rows, bool keep_cache) {
+                              double temperature, int64_t chunk_rows, bool keep_cache, at::ScalarType compute_dtype) {
   c10::NoGradGuard no_grad;
+#ifdef SIRI_WITH_CUDA
+  if (UseSiriCudaKernels(h)) return FusedCudaHeadForward(h, weight, targets, temperature, compute_dtype);
+#endif
   const int64_t N = h.size(0);
   HeadForwardResult out;
   std::vector<at::Tensor> logp, ent;
@@ -60,9 +88,20 @@ at::Tensor HeadBackward(const at::Tensor& h, const at::Tensor& weight, const at:
                         int64_t chunk_rows, HeadForwardResult& fwd, const at::Tensor& g1, const at::Tensor& g2) {
   c10::NoGradGuard no_grad;
   const int64_t N = h.size(0);
-  at::Tensor dh = at::empty_like(h);
   at::Tensor& wgrad = const_cast<at::Tensor&>(weight).mutable_grad();
   if (!wgrad.defined()) wgrad = at::zeros_like(weight);
+#ifdef SIRI_WITH_CUDA
+  if (fwd.lse.defined()) {  // the forward ran the fused CUDA head
+    siri::cuda::LmHeadOptions options;
+    options.temperature = temperature;
+    const siri::cuda::LmHeadForwardResult saved{fwd.logprobs, fwd.entropy, fwd.lse};
+    const at::Tensor g2_fp32 = g2.defined() ? g2.to(at::kFloat) : at::Tensor();
+    return siri::cuda::LmHeadBackward(h.to(fwd.compute_weight.scalar_type()), fwd.compute_weight, targets, saved,
+                                      g1.to(at::kFloat), g2_fp32, wgrad, options)
+        .to(h.scalar_type());
+  }
+#endif
+  at::Tensor dh = at::empty_like(h);
   size_t chunk = 0;
   for (int64_t start = 0; start < N; start += chunk_rows, ++chunk) {
     const int64_t n = std::min(chunk_rows, N - start);
@@ -149,7 +188,8 @@ LogprobsOutput Policy::Logprobs(const TokenBatch& sequences, const std::vector<u
     const at::Tensor hidden = model_->Hidden(RightPaddedIds(sequences, rows, L, device), /*final_norm=*/false);
     const ResponseRows rr = CollectResponseRows(sequences, response_mask, rows, L);
     const at::Tensor h = model_->FinalNorm(hidden.reshape({-1, H}).index_select(0, rr.hidden_rows.to(device)));
-    const HeadForwardResult f = HeadForward(h, head, rr.targets.to(device), options.temperature, chunk, false);
+    const HeadForwardResult f =
+        HeadForward(h, head, rr.targets.to(device), options.temperature, chunk, false, model_->ComputeDtype());
     const at::Tensor lp = f.logprobs.to(at::kCPU).contiguous();
     const at::Tensor en = f.entropy.to(at::kCPU).contiguous();
     const int64_t* flat = rr.flat_index.data_ptr<int64_t>();
@@ -245,7 +285,8 @@ TrainResult Policy::TrainStep(const TrainBatch& batch, const TrainOptions& optio
     const at::Tensor h = model_->FinalNorm(hidden.reshape({-1, H}).index_select(0, rr.hidden_rows.to(device)));
     const at::Tensor h_data = h.detach();
     const at::Tensor targets = rr.targets.to(device);
-    HeadForwardResult fwd = HeadForward(h_data, head, targets, options.temperature, chunk, N * V <= cache_budget_elems);
+    HeadForwardResult fwd = HeadForward(h_data, head, targets, options.temperature, chunk, N * V <= cache_budget_elems,
+                                        model_->ComputeDtype());
     timer.Mark("head forward");
 
     // Loss on [b, L] leaves at (sequence, position).
@@ -254,6 +295,7 @@ TrainResult Policy::TrainStep(const TrainBatch& batch, const TrainOptions& optio
     at::Tensor mask_mat = ToMatrix(at::ones({N}, h.options()), lin, b, L);
     at::Tensor ent_mat;
     at::Tensor loss;
+    at::Tensor g1_mat, g2_mat;  // dL/dlogp and dL/dH as [b, L]
     if (grpo) {
       const at::Tensor old_mat =
           batch.old_logprobs.empty() ? logp_mat.detach() : ToMatrix(Gather(batch.old_logprobs, rr.flat_index).to(device), lin, b, L);
@@ -275,7 +317,21 @@ TrainResult Policy::TrainStep(const TrainBatch& batch, const TrainOptions& optio
         o.entropyCoef = options.entropy_coef;
         o.entropy = ent_mat;
       }
-      const GrpoLossOutput lo = GrpoTokenLoss(logp_mat, old_mat, adv, mask_mat, o);
+      GrpoLossOutput lo;
+#ifdef SIRI_WITH_CUDA
+      if (UseSiriCudaKernels(logp_mat)) {  // the fused loss: forward and backward kernels, no autograd graph
+        const siri::cuda::GrpoLossForwardResult lf = siri::cuda::GrpoTokenLossForward(logp_mat.detach(), old_mat, adv, mask_mat, o);
+        const siri::cuda::GrpoLossGrads lg = siri::cuda::GrpoTokenLossBackward(at::ones({}, lf.saved.options()), logp_mat.detach(),
+                                                                               old_mat, adv, mask_mat, o, lf);
+        lo = lf.stats;
+        g1_mat = lg.grad_logprobs;
+        g2_mat = lg.grad_entropy;
+      }
+#endif
+      if (!g1_mat.defined()) {
+        lo = GrpoTokenLoss(logp_mat, old_mat, adv, mask_mat, o);
+        lo.loss.backward();
+      }
       loss = lo.loss;
       clip_low += lo.clipLowTokens.item<double>();
       clip_high += lo.clipHighTokens.item<double>();
@@ -290,11 +346,15 @@ TrainResult Policy::TrainStep(const TrainBatch& batch, const TrainOptions& optio
         weights = mask_mat * at::tensor(at::ArrayRef<float>(inv), at::kFloat).to(device).view({b, 1});
       }
       loss = SftLoss(logp_mat, weights, normaliser);
+      loss.backward();
     }
-    loss.backward();
     timer.Mark("loss");
-    const at::Tensor g1 = logp_mat.grad().view({-1}).index_select(0, lin);
-    const at::Tensor g2 = ent_mat.defined() && ent_mat.grad().defined() ? ent_mat.grad().view({-1}).index_select(0, lin) : at::Tensor();
+    if (!g1_mat.defined()) {  // the autograd path: the loss's gradients sit on its [b, L] leaves
+      g1_mat = logp_mat.grad();
+      if (ent_mat.defined()) g2_mat = ent_mat.grad();
+    }
+    const at::Tensor g1 = g1_mat.reshape({-1}).index_select(0, lin);
+    const at::Tensor g2 = g2_mat.defined() ? g2_mat.reshape({-1}).index_select(0, lin) : at::Tensor();
     const at::Tensor dh = HeadBackward(h_data, head, targets, options.temperature, chunk, fwd, g1, g2);
     timer.Mark("head backward");
     h.backward(dh);
