@@ -3,17 +3,21 @@
 # compute-sanitizer, but no Node): builds native/cuda-tests, runs ctest (CPU references, kernel tests
 # against them, compute-sanitizer memcheck), builds the engine itself with CUDA (native/, no addon) and
 # runs its transformers fixtures on the GPU in fp32 and bf16, then the side-by-side benchmark against PyTorch.
-# Logs and JSON go to $OUT (or ./cuda-out). Usage: bench/cuda/run-on-device.sh [--quick] [--no-bench]
+# With --engine-bench also the engine-vs-PyTorch training and decoding benchmark (bench/cuda/bench_engine.py;
+# several minutes: the 10-minute device call may need it alone, `--no-bench --engine-bench`).
+# Logs and JSON go to $OUT (or ./cuda-out). Usage: bench/cuda/run-on-device.sh [--quick] [--no-bench] [--engine-bench]
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 out="${OUT:-$root/cuda-out}"
 mkdir -p "$out"
 quick=""
 bench=1
+engine_bench=0
 for a in "$@"; do
   case "$a" in
     --quick) quick="--quick" ;;
     --no-bench) bench=0 ;;
+    --engine-bench) engine_bench=1 ;;
   esac
 done
 export PYTHONUNBUFFERED=1
@@ -72,6 +76,12 @@ fi
 if [ "$bench" = 1 ]; then
   echo "== benchmark (bench/cuda/bench_kernels.py $quick)"
   python3 "$root/bench/cuda/bench_kernels.py" $quick --out "$out/cuda-bench.json" 2>&1 | tee "$out/bench.log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+fi
+if [ "$engine_bench" = 1 ]; then
+  echo "== engine vs PyTorch: training step and decoding (bench/cuda/bench_engine.py $quick)"
+  python3 "$root/bench/cuda/bench_engine.py" $quick --engine "$engine_build/siri_engine_bench" \
+    --out "$out/engine-bench.json" 2>&1 | tee "$out/engine-bench.log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 fi
 exit $status
