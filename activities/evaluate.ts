@@ -50,9 +50,12 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     topP: config.eval.topP,
     maxTokens: config.eval.maxTokens,
     seed: config.seed,
+    kvCacheDtype: config.kvCacheDtype,
   };
   const samples = await withPolicyLock(async () => {
-    const policy = await policyAt(input.runId, input.checkpoint, config.device);
+    const policy = await policyAt(input.runId, input.checkpoint, config.device, {
+      computeDtype: config.computeDtype,
+    });
     const perSet = [];
     for (const set of sets) {
       perSet.push(

@@ -150,7 +150,9 @@ async function generateRollout(
   });
 
   const results = await withPolicyLock(async () => {
-    const policy = await policyAt(input.runId, input.checkpoint, config.device);
+    const policy = await policyAt(input.runId, input.checkpoint, config.device, {
+      computeDtype: config.computeDtype,
+    });
     return policy.generate(
       prompts.map((p) => p.promptIds),
       {
@@ -160,6 +162,7 @@ async function generateRollout(
         topP: config.topP,
         seed: deriveSeed(config.seed, SeedPurpose.rollout, input.step, input.shard),
         stopTokenIds: tokenizer.stopTokenIds,
+        kvCacheDtype: config.kvCacheDtype,
         onProgress: (p: { current: number; total: number; active?: number; phase: string }) => {
           maybeCrash('rollout', input.step);
           onProgress({ phase: p.phase, tokens: p.current, active: p.active ?? 0 });

@@ -94,7 +94,9 @@ async function runUpdate(
   const batch = JSON.parse(readVerified(input.batchRef).toString('utf8')) as BatchFile;
 
   return withPolicyLock(async () => {
-    const policy = await policyAt(input.runId, input.checkpoint, config.device);
+    const policy = await policyAt(input.runId, input.checkpoint, config.device, {
+      computeDtype: config.computeDtype,
+    });
     markUnsaved();
     let result;
     try {

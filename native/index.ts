@@ -274,6 +274,7 @@ export class Policy {
         maxBatch: options.maxBatch ?? 0,
         ...(options.kvCacheBytes !== undefined ? { kvCacheBytes: options.kvCacheBytes } : {}),
         continuousBatching: options.continuousBatching ?? true,
+        kvCacheDtype: options.kvCacheDtype ?? 'float32',
       },
       options.onProgress,
     );

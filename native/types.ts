@@ -83,8 +83,14 @@ export interface GenerateOptions {
    * together); default all.
    */
   maxBatch?: number;
-  /** And at most this much fp32 KV cache for the slots (default 4 GiB). */
+  /** And at most this much KV cache for the slots (default 4 GiB), counted in kvCacheDtype's bytes. */
   kvCacheBytes?: number;
+  /**
+   * Storage of the KV cache: 'float32' (default) or 'bfloat16' — half the memory and the bytes each decode
+   * step reads; attention then multiplies bf16 keys/values (softmax stays fp32), so log-probs move by about
+   * bf16 rounding (~1e-2) and sampled tokens can differ from the fp32 cache's.
+   */
+  kvCacheDtype?: 'float32' | 'bfloat16';
   /**
    * When the prompts do not all fit in the slots: admit waiting prompts into the slots that finished
    * samples free while the others keep decoding (default true: long samples do not stall short ones), or

@@ -21,6 +21,8 @@ export interface EvalSettings {
   promptsPerBatch?: number;
   /** Also compute each response's mean token entropy (one extra forward pass). */
   withEntropy?: boolean;
+  /** KV-cache storage of generate (default float32). */
+  kvCacheDtype?: 'float32' | 'bfloat16';
 }
 
 export interface EvalProgress {
@@ -51,6 +53,7 @@ export async function sampleAndGrade(
       // One seed per (dataset position): re-running a shard reproduces it exactly.
       seed: deriveSeed(settings.seed, SeedPurpose.evaluate, start, hashName(set.name)),
       stopTokenIds: tokenizer.stopTokenIds,
+      kvCacheDtype: settings.kvCacheDtype ?? 'float32',
     });
     let entropies: (number | null)[] = generated.map(() => null);
     if (settings.withEntropy ?? true) {

@@ -1,12 +1,13 @@
 // The policy a worker holds in memory for one run: loaded from a verified checkpoint, reused while the
 // run's checkpoint hash matches, reloaded from disk whenever it does not (another worker moved the run,
 // an update was retried, a fallback checkpoint was chosen). One policy per worker process.
-import { Policy } from '../native';
+import { Policy, type ComputeDtype } from '../native';
 import type { CheckpointRef } from '../workflows/types';
 import { verifyCheckpointRef } from './checkpoints';
 
 interface HeldPolicy {
   runId: string;
+  computeDtype: ComputeDtype;
   /** sha256 of the checkpoint manifest the in-memory weights equal; null after an unsaved update. */
   checkpointSha: string | null;
   policy: Policy;
@@ -27,15 +28,23 @@ export async function policyAt(
   runId: string,
   checkpoint: CheckpointRef,
   device: 'cpu' | 'cuda',
-  options: { plainModelDir?: boolean } = {},
+  options: { plainModelDir?: boolean; computeDtype?: ComputeDtype } = {},
 ): Promise<Policy> {
-  if (held && held.runId === runId && held.checkpointSha === checkpoint.sha256) return held.policy;
+  const computeDtype = options.computeDtype ?? 'float32';
+  if (
+    held &&
+    held.runId === runId &&
+    held.checkpointSha === checkpoint.sha256 &&
+    held.computeDtype === computeDtype
+  ) {
+    return held.policy;
+  }
   // A run's checkpoints are pinned by their manifest hash; a plain Hugging Face directory (siri eval of a
   // downloaded model) has no manifest, and Policy.load checks what it can.
   if (!options.plainModelDir) await verifyCheckpointRef(checkpoint);
   releasePolicy();
-  const policy = await Policy.load(checkpoint.path, { device });
-  held = { runId, checkpointSha: checkpoint.sha256, policy };
+  const policy = await Policy.load(checkpoint.path, { device, computeDtype });
+  held = { runId, checkpointSha: checkpoint.sha256, computeDtype, policy };
   return policy;
 }
 

@@ -150,6 +150,10 @@ at::Tensor DecodeAttentionComposite(const at::Tensor& q, const at::Tensor& k_cac
     bias = bias.index_select(0, rows);
   }
   const at::Tensor qg = q.reshape({B, kvh, nh / kvh, hd});
+  if (keys.scalar_type() != q.scalar_type()) {  // a reduced-precision cache: products in its dtype, softmax in q's
+    const at::Tensor scores = at::matmul(qg.to(keys.scalar_type()), keys.transpose(-1, -2)).to(q.scalar_type()).mul(scale).add(bias);
+    return at::matmul(at::softmax(scores, -1).to(values.scalar_type()), values).to(q.scalar_type()).reshape({B, nh * hd});
+  }
   const at::Tensor scores = at::matmul(qg, keys.transpose(-1, -2)).mul(scale).add(bias);
   return at::matmul(at::softmax(scores, -1), values).reshape({B, nh * hd});
 }

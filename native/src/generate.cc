@@ -146,6 +146,10 @@ GenerateOutput Policy::Generate(const TokenBatch& prompts, const GenerateOptions
   if (options.max_new_tokens < 0) throw std::invalid_argument("maxNewTokens must be >= 0");
   if (!(options.temperature >= 0.0)) throw std::invalid_argument("temperature must be >= 0");
   if (!(options.top_p > 0.0 && options.top_p <= 1.0)) throw std::invalid_argument("topP must be in (0, 1]");
+  if (options.kv_cache_dtype != "float32" && options.kv_cache_dtype != "bfloat16") {
+    throw std::invalid_argument("kvCacheDtype must be 'float32' or 'bfloat16', got '" + options.kv_cache_dtype + "'");
+  }
+  const at::ScalarType kv_dtype = options.kv_cache_dtype == "bfloat16" ? at::kBFloat16 : at::kFloat;
   std::set<int64_t> stop_ids;
   for (int64_t id : options.stop_token_ids) {
     if (id < 0 || id >= vocab) {
@@ -173,7 +177,7 @@ GenerateOutput Policy::Generate(const TokenBatch& prompts, const GenerateOptions
   const Qwen2Config& cfg = model_->config();
   const int64_t capacity = longest_prompt + options.max_new_tokens;
   const int64_t cache_bytes_per_sample =
-      cfg.num_hidden_layers * 2 * cfg.num_key_value_heads * cfg.head_dim * capacity * static_cast<int64_t>(sizeof(float));
+      cfg.num_hidden_layers * 2 * cfg.num_key_value_heads * cfg.head_dim * capacity * static_cast<int64_t>(c10::elementSize(kv_dtype));
   int64_t slot_prompts = num_prompts;
   if (options.max_batch > 0) slot_prompts = std::min(slot_prompts, std::max<int64_t>(1, options.max_batch / S));
   slot_prompts = std::min(slot_prompts, std::max<int64_t>(1, options.kv_cache_bytes / std::max<int64_t>(1, cache_bytes_per_sample * S)));
@@ -215,7 +219,7 @@ GenerateOutput Policy::Generate(const TokenBatch& prompts, const GenerateOptions
     }
     if (options.progress) options.progress(Progress{"prefill", 0, options.max_new_tokens, live + count * S, first + count});
     // Prefill in slices of prompts that keep the activations (and, with padding, the [rows, P, P] mask) bounded.
-    KVCache prefilled = model_->NewCache(count, P);
+    KVCache prefilled = model_->NewCache(count, P, kv_dtype);
     bool padded = false;
     for (int64_t r = 0; r < count; ++r) padded = padded || pad_p[r] > 0;
     const int64_t slice = std::max<int64_t>(1, std::min(kPrefillTokens / P, padded ? kPrefillMaskElems / (P * P) : count));
@@ -248,7 +252,7 @@ GenerateOutput Policy::Generate(const TokenBatch& prompts, const GenerateOptions
     if (next_prompt < num_prompts && (live == 0 || options.continuous_batching)) {
       if (live == 0) {
         const int64_t rows = std::min(slot_prompts, num_prompts - next_prompt) * S;
-        cache = model_->NewCache(rows, capacity);
+        cache = model_->NewCache(rows, capacity, kv_dtype);
         row_sample.assign(static_cast<size_t>(rows), -1);
         row_position.assign(static_cast<size_t>(rows), 0);
         std::vector<int64_t> all(static_cast<size_t>(rows));

@@ -55,7 +55,8 @@ struct GenerateOptions {
   std::optional<uint64_t> seed;  // none = draw from the policy's checkpointed RNG
   std::vector<int64_t> stop_token_ids;
   int64_t max_batch = 0;  // most sequences decoded together (0 = all); prompts are never split
-  int64_t kv_cache_bytes = 4ll << 30;  // and at most this much KV cache (fp32 K and V, all layers)
+  int64_t kv_cache_bytes = 4ll << 30;  // and at most this much KV cache (K and V, all layers)
+  std::string kv_cache_dtype = "float32";  // K/V storage: float32 | bfloat16 (half the memory and reads)
   // When not every prompt fits at once: admit waiting prompts into the slots that finished samples free
   // (true), or decode one group of prompts to its end before the next (false). Same tokens either way.
   bool continuous_batching = true;

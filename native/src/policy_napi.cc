@@ -297,6 +297,7 @@ class NativePolicy : public Napi::ObjectWrap<NativePolicy> {
       opts.kv_cache_bytes = GetInt(o, "kvCacheBytes", opts.kv_cache_bytes);
       if (opts.kv_cache_bytes < 1) throw std::invalid_argument("kvCacheBytes must be >= 1");
       opts.continuous_batching = GetBool(o, "continuousBatching", true);
+      opts.kv_cache_dtype = GetString(o, "kvCacheDtype", "float32");
       const Napi::Value cb = info.Length() > 3 ? info[3] : info.Env().Undefined();
       return Queue<GenerateOutput>(
           info.Env(), policy,

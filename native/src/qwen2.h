@@ -111,7 +111,8 @@ class Qwen2Model {
   const at::Tensor& HeadWeight() const { return config_.tie_word_embeddings ? embed_ : lm_head_; }
 
   // Generation. Allocates a cache for `batch` rows and `capacity` positions.
-  KVCache NewCache(int64_t batch, int64_t capacity) const;
+  // K/V in `dtype` (float32, or bfloat16: attention then reads bf16 keys/values with fp32 softmax).
+  KVCache NewCache(int64_t batch, int64_t capacity, at::ScalarType dtype = at::kFloat) const;
   // Prefill of left-padded prompts ids [B, P] with pad counts pad [B] (int64 on the device; `padded` says
   // whether any is > 0): fills columns [0, P) of cache rows [row_offset, row_offset + B) (row length P,
   // padding masked) and returns the final-norm hidden state of the last position [B, H].

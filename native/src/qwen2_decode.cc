@@ -81,12 +81,12 @@ void KVCache::ParkRows(const std::vector<int64_t>& rows) {
   }
 }
 
-KVCache Qwen2Model::NewCache(int64_t batch, int64_t capacity) const {
+KVCache Qwen2Model::NewCache(int64_t batch, int64_t capacity, at::ScalarType dtype) const {
   KVCache cache;
   const auto opts = at::TensorOptions().dtype(at::kFloat).device(device_);
   for (size_t i = 0; i < layers_.size(); ++i) {
-    cache.k.push_back(at::zeros({batch, config_.num_key_value_heads, capacity, config_.head_dim}, opts));
-    cache.v.push_back(at::zeros({batch, config_.num_key_value_heads, capacity, config_.head_dim}, opts));
+    cache.k.push_back(at::zeros({batch, config_.num_key_value_heads, capacity, config_.head_dim}, opts.dtype(dtype)));
+    cache.v.push_back(at::zeros({batch, config_.num_key_value_heads, capacity, config_.head_dim}, opts.dtype(dtype)));
   }
   cache.key_bias = at::full({batch, 1, 1, capacity}, -std::numeric_limits<float>::infinity(), opts);
   cache.capacity = capacity;
@@ -206,8 +206,8 @@ at::Tensor Qwen2Model::DecodeStep(const at::Tensor& tokens, const at::Tensor& po
       cache.k[li].select(2, column[0]).copy_(k);
       cache.v[li].select(2, column[0]).copy_(v);
     } else {  // element (row_index[i], :, column_index[i], :) = k[i]
-      cache.k[li].index_put_({row_index, Slice(), column_index}, k);
-      cache.v[li].index_put_({row_index, Slice(), column_index}, v);
+      cache.k[li].index_put_({row_index, Slice(), column_index}, k.to(cache.k[li].scalar_type()));
+      cache.v[li].index_put_({row_index, Slice(), column_index}, v.to(cache.v[li].scalar_type()));
     }
     const at::Tensor attn =
         DecodeAttention(q, cache.k[li], cache.v[li], span, cache.key_bias, scale, attend_rows);  // [n, nh*hd]

@@ -8,7 +8,8 @@
 // CUDA the peak memory the caching allocator handed out.
 // Usage: siri_engine_bench --mode train|decode [--shape r1-1.5b|tiny | --config config.json] [--device cuda]
 //        [--compute-dtype bfloat16] [--batch N] [--seq N] [--prompt N] [--new N] [--micro-batch-tokens N]
-//        [--activation-checkpointing 0|1] [--kv-cache-gib G] [--warmup N] [--reps N] [--threads N]
+//        [--activation-checkpointing 0|1] [--kv-cache-gib G] [--kv-cache-dtype bfloat16|float32] [--warmup N]
+//        [--reps N] [--threads N]
 #include <ATen/ATen.h>
 #include <torch/cuda.h>
 #ifdef SIRI_WITH_CUDA
@@ -53,6 +54,7 @@ struct Args {
   int64_t micro_batch_tokens = 16384;
   bool activation_checkpointing = true;
   double kv_cache_gib = 40;
+  std::string kv_cache_dtype = "bfloat16";
   int warmup = 1;
   int reps = 3;
   int threads = 0;
@@ -83,6 +85,7 @@ Args ParseArgs(int argc, char** argv) {
     else if (key == "--micro-batch-tokens") a.micro_batch_tokens = ToInt(key, v);
     else if (key == "--activation-checkpointing") a.activation_checkpointing = ToInt(key, v) != 0;
     else if (key == "--kv-cache-gib") a.kv_cache_gib = std::stod(v);
+    else if (key == "--kv-cache-dtype") a.kv_cache_dtype = v;
     else if (key == "--warmup") a.warmup = static_cast<int>(ToInt(key, v));
     else if (key == "--reps") a.reps = static_cast<int>(ToInt(key, v));
     else if (key == "--threads") a.threads = static_cast<int>(ToInt(key, v));
@@ -183,6 +186,7 @@ int main(int argc, char** argv) {
       o.temperature = 1.0;
       o.seed = 0;
       o.kv_cache_bytes = static_cast<int64_t>(a.kv_cache_gib * (1ll << 30));
+      o.kv_cache_dtype = a.kv_cache_dtype;
       tokens_per_rep = a.batch * a.new_tokens;
       for (int i = 0; i < a.warmup; ++i) policy->Generate(prompts, o);
       ResetPeak(a);
@@ -199,11 +203,11 @@ int main(int argc, char** argv) {
     const double median = Median(seconds);
     std::printf("{\"side\": \"siri\", \"mode\": \"%s\", \"shape\": \"%s\", \"device\": \"%s\", \"compute_dtype\": \"%s\", "
                 "\"batch\": %lld, \"seq\": %lld, \"prompt\": %lld, \"new\": %lld, \"micro_batch_tokens\": %lld, "
-                "\"activation_checkpointing\": %s, \"parameters\": %lld, \"tokens_per_rep\": %lld, \"seconds\": [",
+                "\"activation_checkpointing\": %s, \"kv_cache_dtype\": \"%s\", \"parameters\": %lld, \"tokens_per_rep\": %lld, \"seconds\": [",
                 a.mode.c_str(), a.config_path.empty() ? a.shape.c_str() : a.config_path.c_str(), a.device.c_str(),
                 a.compute_dtype.c_str(), static_cast<long long>(a.batch), static_cast<long long>(a.seq),
                 static_cast<long long>(a.prompt), static_cast<long long>(a.new_tokens),
-                static_cast<long long>(a.micro_batch_tokens), a.activation_checkpointing ? "true" : "false",
+                static_cast<long long>(a.micro_batch_tokens), a.activation_checkpointing ? "true" : "false", a.kv_cache_dtype.c_str(),
                 static_cast<long long>(policy->NumParameters()), static_cast<long long>(tokens_per_rep));
     for (size_t i = 0; i < seconds.size(); ++i) std::printf("%s%.6f", i ? ", " : "", seconds[i]);
     std::printf("], \"median_s\": %.6f, \"tokens_per_s\": %.3f, \"peak_memory_bytes\": %lld}\n", median,

@@ -202,5 +202,66 @@ describe(
       );
       assert.ok(all.some((s) => s.finishReason === 'stop'));
     });
+
+    // kvCacheDtype 'bfloat16' stores K/V in bf16 (attention multiplies in bf16, softmax in fp32): greedy
+    // decoding follows the fp32 cache's tokens except at near-ties, log-probs move by bf16 rounding but do
+    // move (the cache really is bf16), and kvCacheBytes buys twice the slots.
+    test('bf16 KV cache: greedy tokens as with fp32 up to near-ties, twice the slots per byte', async () => {
+      const greedy: GenerateOptions = { samplesPerPrompt: 1, maxNewTokens: 64, temperature: 0, stopTokenIds };
+      const fp32 = await policy.generate(prompts, greedy);
+      const bf16 = await policy.generate(prompts, { ...greedy, kvCacheDtype: 'bfloat16' });
+      let identical = 0;
+      let largest = 0;
+      fp32.forEach((e, i) => {
+        const a = bf16[i]!;
+        let k = 0;
+        while (k < e.tokenIds.length && a.tokenIds[k] === e.tokenIds[k]) k++;
+        if (k === e.tokenIds.length && k === a.tokenIds.length) identical++;
+        const d = maxAbsDiff(a.logprobs.slice(0, k), e.logprobs.slice(0, k));
+        largest = Math.max(largest, d);
+        assert.ok(d < 5e-2, `sample ${i}: log-probs differ by ${d} before token ${k}`);
+        // Where the paths part, the fp32 choice must have been a near-tie under the bf16 cache.
+        if (k < e.tokenIds.length && k < a.tokenIds.length) {
+          assert.ok(
+            Math.abs(a.logprobs[k]! - e.logprobs[k]!) < 0.1,
+            `sample ${i}: token ${k} is ${a.tokenIds[k]} (log-prob ${a.logprobs[k]}) with bf16, ${e.tokenIds[k]} (${e.logprobs[k]}) with fp32`,
+          );
+        }
+      });
+      assert.ok(
+        identical >= prompts.length - 1,
+        `only ${identical} of ${prompts.length} greedy samples identical`,
+      );
+      assert.ok(largest > 0, 'bf16 cache gave bit-identical log-probs: the cache is not bf16');
+
+      // A budget for exactly two prompts' fp32 caches admits four prompts at once in bf16.
+      const cfg = policy.config;
+      const longest = Math.max(...prompts.map((p) => p.length));
+      const headDim = cfg.head_dim ?? cfg.hidden_size / cfg.num_attention_heads;
+      const fp32Bytes =
+        cfg.num_hidden_layers *
+        2 *
+        (cfg.num_key_value_heads ?? cfg.num_attention_heads) *
+        headDim *
+        (longest + 8) *
+        4;
+      const firstAdmission = async (kvCacheDtype: 'float32' | 'bfloat16'): Promise<number> => {
+        const events: ProgressEvent[] = [];
+        await policy.generate(prompts, {
+          ...greedy,
+          maxNewTokens: 8,
+          kvCacheBytes: 2 * fp32Bytes,
+          kvCacheDtype,
+          onProgress: (e) => events.push(e),
+        });
+        return events.find((e) => e.phase === 'prefill')!.admitted!;
+      };
+      assert.equal(await firstAdmission('float32'), 2);
+      assert.equal(await firstAdmission('bfloat16'), 4);
+      await assert.rejects(
+        policy.generate(prompts, { ...greedy, kvCacheDtype: 'float16' as 'bfloat16' }),
+        /kvCacheDtype must be 'float32' or 'bfloat16', got 'float16'/,
+      );
+    });
   },
 );

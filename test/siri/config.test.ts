@@ -41,6 +41,7 @@ describe('presets', () => {
     assert.deepEqual([c.clipLow, c.clipHigh, c.klCoef, c.temperature], [0.2, 0.28, 0, 1.0]);
     assert.equal(c.groupSize, 8);
     assert.equal(tokenizerDirOf(c), c.modelDir);
+    assert.deepEqual([c.device, c.computeDtype, c.kvCacheDtype], ['cuda', 'bfloat16', 'bfloat16']);
   });
 
   test('toy is a small CPU run of 3 cycles of 20 steps', () => {
@@ -50,6 +51,7 @@ describe('presets', () => {
       [c.totalSteps, c.groupSize, c.batchPrompts, c.device, c.modelDir],
       [60, 8, 8, 'cpu', 'toy/base'],
     );
+    assert.deepEqual([c.computeDtype, c.kvCacheDtype], ['float32', 'float32']);
   });
 
   test('presets are frozen; presetConfig hands out a mutable copy', () => {
