@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <sstream>
@@ -134,6 +135,19 @@ int64_t PeakBytes(const Args& a) {
   return -1;
 }
 
+// Seconds of each of a.reps calls of `run`, after a.warmup untimed ones (peak memory counted from there).
+std::vector<double> TimeRepeats(const Args& a, const std::function<void()>& run) {
+  for (int i = 0; i < a.warmup; ++i) run();
+  ResetPeak(a);
+  std::vector<double> seconds;
+  for (int i = 0; i < a.reps; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    run();
+    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return seconds;
+}
+
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
@@ -159,7 +173,6 @@ int main(int argc, char** argv) {
 
     std::vector<double> seconds;
     int64_t tokens_per_rep = 0;
-    const auto now = [] { return std::chrono::steady_clock::now(); };
     if (a.mode == "train") {
       siri::TrainBatch batch;
       batch.sequences = RandomBatch(a.batch, a.seq, vocab, rng);
@@ -172,13 +185,7 @@ int main(int argc, char** argv) {
       o.micro_batch_tokens = a.micro_batch_tokens;
       o.activation_checkpointing = a.activation_checkpointing;
       tokens_per_rep = a.batch * a.seq;
-      for (int i = 0; i < a.warmup; ++i) policy->TrainStep(batch, o);
-      ResetPeak(a);
-      for (int i = 0; i < a.reps; ++i) {
-        const auto t0 = now();
-        policy->TrainStep(batch, o);
-        seconds.push_back(std::chrono::duration<double>(now() - t0).count());
-      }
+      seconds = TimeRepeats(a, [&] { policy->TrainStep(batch, o); });
     } else {
       const siri::TokenBatch prompts = RandomBatch(a.batch, a.prompt, vocab, rng);
       siri::GenerateOptions o;
@@ -188,17 +195,13 @@ int main(int argc, char** argv) {
       o.kv_cache_bytes = static_cast<int64_t>(a.kv_cache_gib * (1ll << 30));
       o.kv_cache_dtype = a.kv_cache_dtype;
       tokens_per_rep = a.batch * a.new_tokens;
-      for (int i = 0; i < a.warmup; ++i) policy->Generate(prompts, o);
-      ResetPeak(a);
-      for (int i = 0; i < a.reps; ++i) {
-        const auto t0 = now();
+      seconds = TimeRepeats(a, [&] {
         const siri::GenerateOutput out = policy->Generate(prompts, o);
-        seconds.push_back(std::chrono::duration<double>(now() - t0).count());
         if (static_cast<int64_t>(out.tokens.ids.size()) != tokens_per_rep) {
           throw std::runtime_error("generate produced " + std::to_string(out.tokens.ids.size()) + " tokens, expected " +
                                    std::to_string(tokens_per_rep));
         }
-      }
+      });
     }
     const double median = Median(seconds);
     std::printf("{\"side\": \"siri\", \"mode\": \"%s\", \"shape\": \"%s\", \"device\": \"%s\", \"compute_dtype\": \"%s\", "
