@@ -1,7 +1,8 @@
 // How a training series (e.g. "wait" per 1K tokens per step) follows a cyclic length budget: a least-squares
-// fit of one sinusoid of the schedule's period plus a linear trend, read as amplitude and lag. Used to test
+// fit of one sinusoid of the schedule's period plus a linear trend, read as amplitude and lag. Checked against
 // the paper's claim that verification words fall in compression and rise in expansion (docs/toy.md).
 // Pure: no Node APIs.
+import { mod } from './schedule';
 
 export interface PeriodicFit {
   /** a: the fitted value at t = 0 without the periodic part. */
@@ -77,7 +78,7 @@ export function periodicFit(
     ssTot += ((values[k] ?? 0) - mean) ** 2;
   });
   const theta = Math.atan2(d, c);
-  const lag = ((((theta / (2 * Math.PI)) * period) % period) + period) % period;
+  const lag = mod((theta / (2 * Math.PI)) * period, period);
   return {
     intercept: a,
     trendPerStep: b,

@@ -119,7 +119,7 @@ function assertStep(step: number): void {
 }
 
 /** Mathematical modulo: result in [0, m) also for negative a. */
-function mod(a: number, m: number): number {
+export function mod(a: number, m: number): number {
   return ((a % m) + m) % m;
 }
 
