@@ -61,7 +61,7 @@ if (args.help) {
       '  [--lr 3e-3] [--threads 2] [--train-problems 24000] [--data-train 2000] [--data-eval 200]\n' +
       '  [--measure-problems 200] [--samples 4]' +
       '  [--max-new-tokens 512] [--eval-every 0] [--difficulty JSON] [--shape JSON]\n' +
-      '  [--teacher-preset default|verifying] [--teacher JSON (overrides the preset)] [--measure-only]\n' +
+      '  [--teacher-preset default|verifying|decomposing] [--teacher JSON (overrides the preset)] [--measure-only]\n' +
       '  [--world chains|search] (search: toy/search.ts; pass --out, --data-dir and --stats-file of its own)',
   );
   process.exit(0);

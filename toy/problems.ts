@@ -40,6 +40,8 @@ export interface Difficulty {
   /** Every intermediate value (and the answer) stays in [1, maxValue]. */
   maxValue: number;
   ops: readonly Op[];
+  /** Optional: multiply only values up to this (keeps products to a two-digit times one-digit line). */
+  mulMaxInput?: number;
 }
 
 /** The toy preset's difficulty (chosen in docs/toy.md). */
@@ -131,6 +133,7 @@ function range(lo: number, hi: number): number[] {
 /** Operands of `op` that keep the value an integer in [1, maxValue] (no 0: it would absorb later steps). */
 function feasibleOperands(value: number, op: Op, d: Difficulty): number[] {
   const [lo, hi] = d[op];
+  if (op === 'mul' && d.mulMaxInput !== undefined && value > d.mulMaxInput) return [];
   return range(lo, hi).filter((b) => {
     const next = applyOp(value, { op, operand: b });
     return Number.isInteger(next) && next >= 1 && next <= d.maxValue;
@@ -149,7 +152,8 @@ function validateDifficulty(d: Difficulty): void {
     d.start[1] <= d.maxValue &&
     (['add', 'sub', 'mul', 'div'] as const).every((op) => d[op][0] >= 1 && d[op][1] >= d[op][0]) &&
     d.div[0] >= 2 &&
-    d.mul[0] >= 2;
+    d.mul[0] >= 2 &&
+    (d.mulMaxInput === undefined || (Number.isInteger(d.mulMaxInput) && d.mulMaxInput >= 1));
   if (!ok) throw new RangeError(`toy difficulty is inconsistent: ${JSON.stringify(d)}`);
 }
 

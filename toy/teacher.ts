@@ -19,6 +19,12 @@ export interface TeacherOptions {
   lateCatchProb: number;
   /** Probability that a redundant re-check is a whole-chain review rather than a one-step check. */
   reviewProb: number;
+  /**
+   * Optional: one-step checks of a multiplication redo it by place value (`87 * 7 = 80 * 7 + 7 * 7 =
+   * 560 + 49 = 609`), a longer but easier computation than the one-line product, instead of repeating
+   * the line or dividing back.
+   */
+  decomposeChecks?: boolean;
 }
 
 /** The teacher of the toy preset (chosen in docs/toy.md): mean ≈ 4.4 re-checks, 12% with none. */
@@ -40,10 +46,17 @@ export const VERIFYING_TEACHER: TeacherOptions = {
   lateCatchProb: 0.2,
 };
 
+/**
+ * Opt-in (docs/toy.md, attempt 20): the verifying teacher whose checks of a multiplication decompose it by
+ * place value, so a check is a more reliable computation than the line it checks, not a repeat of it.
+ */
+export const DECOMPOSING_TEACHER: TeacherOptions = { ...VERIFYING_TEACHER, decomposeChecks: true };
+
 /** Named teachers for `scripts/make-toy-base.ts --teacher-preset`. */
 export const TEACHER_PRESETS: Readonly<Record<string, TeacherOptions>> = {
   default: DEFAULT_TEACHER,
   verifying: VERIFYING_TEACHER,
+  decomposing: DECOMPOSING_TEACHER,
 };
 
 /** No re-checks and no slips: the shortest correct solution (for analysis and comparisons). */
@@ -76,8 +89,46 @@ const INVERSE: Record<Op, Op> = { add: 'sub', sub: 'add', mul: 'div', div: 'mul'
 const equation = (a: number, step: ChainStep, c: number | string): string =>
   `${a} ${opSymbol(step.op)} ${step.operand} = ${c}`;
 
+/** The nonzero place-value parts of n, largest first: 807 → [800, 7]; 0 → [0]. */
+export function placeValueParts(n: number): number[] {
+  const parts: number[] = [];
+  for (let scale = 1; scale <= n; scale *= 10) {
+    const digit = Math.floor(n / scale) % 10;
+    if (digit !== 0) parts.unshift(digit * scale);
+  }
+  return parts.length > 0 ? parts : [0];
+}
+
+/**
+ * a · b redone by place value, ending in the true product:
+ * a · b = Σ_k (d_k 10^k) · b = Σ_k (d_k b) 10^k, written "87 * 7 = 80 * 7 + 7 * 7 = 560 + 49 = 609".
+ * With a single part (a < 10 or a round number) it is the plain equation.
+ */
+export function decomposedProduct(a: number, b: number): string {
+  const parts = placeValueParts(a);
+  if (parts.length === 1) return `${a} * ${b} = ${a * b}`;
+  const terms = parts.map((p) => `${p} * ${b}`).join(' + ');
+  const products = parts.map((p) => String(p * b)).join(' + ');
+  return `${a} * ${b} = ${terms} = ${products} = ${a * b}`;
+}
+
+const decomposes = (options: TeacherOptions, step: ChainStep): boolean =>
+  options.decomposeChecks === true && step.op === 'mul';
+
 /** A one-step check of a line that was right: pure waste. */
-function redundantStepCheck(kind: StepCheckKind, a: number, step: ChainStep, c: number): string {
+function redundantStepCheck(
+  kind: StepCheckKind,
+  a: number,
+  step: ChainStep,
+  c: number,
+  options: TeacherOptions,
+): string {
+  if (decomposes(options, step)) {
+    const redo = decomposedProduct(a, step.operand);
+    return kind === 'recompute'
+      ? `Hold on, let me recompute: ${redo}. Correct.`
+      : `Wait, let me verify: ${redo}. Yes, that is right.`;
+  }
   switch (kind) {
     case 'verify':
       return `Wait, let me verify: ${equation(a, step, c)}. Yes, that is right.`;
@@ -95,7 +146,20 @@ function redundantStepCheck(kind: StepCheckKind, a: number, step: ChainStep, c: 
  * A one-step check of a line that had a slip (`wrong`): it finds and fixes it. The inverse check is an
  * independent computation (c' − b ≠ a exposes c'), so it is offered whenever it stays a non-negative integer.
  */
-function catchingStepCheck(rng: Rng, a: number, step: ChainStep, c: number, wrong: number): string {
+function catchingStepCheck(
+  rng: Rng,
+  a: number,
+  step: ChainStep,
+  c: number,
+  wrong: number,
+  options: TeacherOptions,
+): string {
+  if (decomposes(options, step)) {
+    const redo = decomposedProduct(a, step.operand);
+    return rng.bernoulli(0.5)
+      ? `Wait, let me verify: ${redo}, not ${wrong}. I made a mistake, so it is ${c}.`
+      : `Hold on, let me recompute: ${redo}, not ${wrong}. So it is ${c}.`;
+  }
   const inverse: ChainStep = { op: INVERSE[step.op], operand: step.operand };
   const back = applyOp(wrong, inverse);
   const kinds: StepCheckKind[] =
@@ -182,11 +246,12 @@ export function writeTrace(problem: Problem, rng: Rng, options: TeacherOptions =
       slips += 1;
       lines.push(`${equation(written, step, plan.slipValue)}.`);
       if (plan.slip === 'early') {
-        lines.push(catchingStepCheck(rng, written, step, correct, plan.slipValue));
+        lines.push(catchingStepCheck(rng, written, step, correct, plan.slipValue, options));
       }
     }
     const next = plan.slip === 'late' ? plan.slipValue : correct;
-    for (const kind of plan.redundantChecks) lines.push(redundantStepCheck(kind, written, step, next));
+    for (const kind of plan.redundantChecks)
+      lines.push(redundantStepCheck(kind, written, step, next, options));
     written = next;
   }
 

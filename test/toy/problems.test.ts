@@ -3,6 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  chainValues,
   DEFAULT_DIFFICULTY,
   EVAL_BUCKET_PERCENT,
   generateProblems,
@@ -143,6 +144,32 @@ describe('toy problems', () => {
     );
     assert.throws(
       () => generateProblems({ split: 'train', count: 1, seed: 1, difficulty: { ...d, minSteps: 0 } }),
+      /inconsistent/,
+    );
+  });
+
+  test('mulMaxInput: multiplications only of values up to it, the rest of the chain unchanged', () => {
+    const d: Difficulty = {
+      ...DEFAULT_DIFFICULTY,
+      start: [10, 99],
+      mul: [3, 9],
+      maxValue: 999,
+      mulMaxInput: 99,
+      ops: ['add', 'sub', 'mul'],
+    };
+    let muls = 0;
+    for (const p of generateProblems({ split: 'train', count: 300, seed: 4, difficulty: d })) {
+      const values = chainValues(p.start, p.steps);
+      p.steps.forEach((s, i) => {
+        if (s.op !== 'mul') return;
+        muls += 1;
+        assert.ok((values[i] as number) <= 99, `${p.key}: multiplies ${values[i]}`);
+      });
+      assert.ok(values.every((v) => v >= 1 && v <= 999));
+    }
+    assert.ok(muls > 200, `only ${muls} multiplications`);
+    assert.throws(
+      () => generateProblems({ split: 'train', count: 1, seed: 1, difficulty: { ...d, mulMaxInput: 0.5 } }),
       /inconsistent/,
     );
   });

@@ -4,12 +4,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gradeResponse } from '../../grader/index';
-import { generateProblems, makeProblem, type Problem } from '../../toy/problems';
+import { DEFAULT_DIFFICULTY, generateProblems, makeProblem, type Problem } from '../../toy/problems';
 import { Rng } from '../../toy/random';
 import {
   CONCISE_TEACHER,
   conciseTrace,
+  DECOMPOSING_TEACHER,
+  decomposedProduct,
   DEFAULT_TEACHER,
+  placeValueParts,
   TEACHER_PRESETS,
   VERIFYING_TEACHER,
   writeTrace,
@@ -154,6 +157,68 @@ describe('toy teacher', () => {
       }
       assert.ok(t.slips <= t.rechecks);
     }
+  });
+
+  test('place-value decomposition of a product, by hand', () => {
+    assert.deepEqual(placeValueParts(87), [80, 7]);
+    assert.deepEqual(placeValueParts(807), [800, 7]);
+    assert.deepEqual(placeValueParts(80), [80]);
+    assert.deepEqual(placeValueParts(0), [0]);
+    assert.equal(decomposedProduct(87, 7), '87 * 7 = 80 * 7 + 7 * 7 = 560 + 49 = 609');
+    assert.equal(decomposedProduct(123, 4), '123 * 4 = 100 * 4 + 20 * 4 + 3 * 4 = 400 + 80 + 12 = 492');
+    assert.equal(decomposedProduct(60, 3), '60 * 3 = 180');
+    assert.equal(decomposedProduct(7, 9), '7 * 9 = 63');
+  });
+
+  test('the decomposing teacher: multiplication checks redo the product by place value, all true', () => {
+    assert.equal(TEACHER_PRESETS['decomposing'], DECOMPOSING_TEACHER);
+    const difficulty = {
+      ...DEFAULT_DIFFICULTY,
+      start: [10, 99] as [number, number],
+      mul: [3, 9] as [number, number],
+      maxValue: 999,
+      mulMaxInput: 99,
+      ops: ['add', 'sub', 'mul'] as const,
+    };
+    const hard = generateProblems({ split: 'train', count: 600, seed: 5, difficulty });
+    const written = writeTraces(hard, 2, DECOMPOSING_TEACHER);
+    // "a * b = p1 * b + p2 * b = q1 + q2 = c": every part, partial product and sum is true.
+    const DECOMPOSED = /(\d+) \* (\d+) = ((?:\d+ \* \d+ \+ )+\d+ \* \d+) = ((?:\d+ \+ )+\d+) = (\d+)/;
+    let decomposedChecks = 0;
+    let caught = 0;
+    for (let i = 0; i < hard.length; i++) {
+      const t = written[i]!;
+      assert.equal(gradeResponse(t.text, (hard[i] as Problem).answer).correct, true, t.text);
+      for (const line of thinkLines(t.text)) {
+        const m = line.match(DECOMPOSED);
+        if (m === null) continue;
+        decomposedChecks += 1;
+        if (line.includes(', not ')) caught += 1;
+        const [a, b, c] = [Number(m[1]), Number(m[2]), Number(m[5])];
+        const terms = m[3]!.split(' + ').map((x) => x.split(' * ').map(Number));
+        const products = m[4]!.split(' + ').map(Number);
+        assert.deepEqual(
+          terms.map(([p]) => p),
+          placeValueParts(a),
+          line,
+        );
+        assert.ok(
+          terms.every(([, q]) => q === b),
+          line,
+        );
+        assert.deepEqual(
+          products,
+          terms.map(([p, q]) => p! * q!),
+          line,
+        );
+        assert.equal(c, a * b, line);
+        assert.match(line, /^(Wait, let me verify|Hold on, let me recompute): /);
+      }
+      // Multiplications are never checked by dividing back.
+      assert.doesNotMatch(t.text, /Alternatively, \d+ \/ /, t.text);
+    }
+    assert.ok(decomposedChecks > 200, `only ${decomposedChecks} decomposed checks`);
+    assert.ok(caught > 20, `only ${caught} decomposed checks caught a slip`);
   });
 
   test('deterministic from the seed, and per-problem streams are order-independent', () => {
