@@ -18,6 +18,13 @@ import {
 } from '../toy/model-config';
 import { DEFAULT_DIFFICULTY, generateProblems, type Difficulty, type Problem } from '../toy/problems';
 import { Rng } from '../toy/random';
+import {
+  generatePickProblems,
+  PICK_TEACHER,
+  PICK_WORDS,
+  writePickTraces,
+  type PickProblem,
+} from '../toy/pick';
 import { generateSearchProblems, SEARCH_TEACHER, SEARCH_WORDS, writeSearchTraces } from '../toy/search';
 import { runSft, sftExamples, sftExamplesFromTexts, type SftOptions } from '../toy/sft';
 import { TEACHER_PRESETS, writeTraces, type TeacherOptions } from '../toy/teacher';
@@ -62,7 +69,8 @@ if (args.help) {
       '  [--measure-problems 200] [--samples 4]' +
       '  [--max-new-tokens 512] [--eval-every 0] [--difficulty JSON] [--shape JSON]\n' +
       '  [--teacher-preset default|verifying|decomposing] [--teacher JSON (overrides the preset)] [--measure-only]\n' +
-      '  [--world chains|search] (search: toy/search.ts; pass --out, --data-dir and --stats-file of its own)',
+      '  [--world chains|search|pick] (search: toy/search.ts, pick: toy/pick.ts; pass --out, --data-dir and\n' +
+      '  --stats-file of their own)',
   );
   process.exit(0);
 }
@@ -86,10 +94,13 @@ if (teacherPreset === undefined)
   throw new Error(`--teacher-preset must be one of ${Object.keys(TEACHER_PRESETS).join(', ')}`);
 const teacher: TeacherOptions = { ...teacherPreset, ...(JSON.parse(args.teacher) as object) };
 const outDir = resolve(args.out);
-if (args.world !== 'chains' && args.world !== 'search')
-  throw new Error(`--world must be chains or search, got ${args.world}`);
+if (args.world !== 'chains' && args.world !== 'search' && args.world !== 'pick')
+  throw new Error(`--world must be chains, search or pick, got ${args.world}`);
 const searchWorld = args.world === 'search';
-const extraWords = searchWorld ? SEARCH_WORDS : [];
+const pickWorld = args.world === 'pick';
+/** The worlds whose problems and data files are fixed by the seed alone (no --difficulty or --teacher). */
+const fixedWorld = searchWorld || pickWorld;
+const extraWords = searchWorld ? SEARCH_WORDS : pickWorld ? PICK_WORDS : [];
 
 // Every random choice hangs off the one seed: named sub-streams give the sub-seeds.
 const root = new Rng(seed);
@@ -108,13 +119,17 @@ const tokenizer = new ToyTokenizer(buildToyTokenizerJson(extraWords));
 const problemsOf = (split: 'train' | 'eval', count: number, problemSeed = seeds.problems): Problem[] =>
   searchWorld
     ? generateSearchProblems({ split, count, seed: problemSeed })
-    : generateProblems({ split, count, seed: problemSeed, difficulty });
+    : pickWorld
+      ? generatePickProblems({ split, count, seed: problemSeed })
+      : generateProblems({ split, count, seed: problemSeed, difficulty });
 
 /** The world's teacher traces (text) for `problems`. */
 const traceTexts = (problems: readonly Problem[]): string[] =>
   searchWorld
     ? writeSearchTraces(problems, seeds.teacher).map((t) => t.text)
-    : writeTraces(problems, seeds.teacher, teacher).map((t) => t.text);
+    : pickWorld
+      ? writePickTraces(problems as PickProblem[], seeds.teacher).map((t) => t.text)
+      : writeTraces(problems, seeds.teacher, teacher).map((t) => t.text);
 const measureOptions: MeasureOptions = {
   samples: int('samples', args.samples),
   temperature: 0.6,
@@ -132,8 +147,8 @@ function teacherLengths(problems: readonly Problem[]): number[] {
   return traceTexts(problems).map((text) => tokenizer.encode(text).length + 1);
 }
 
-/** The search world's data files: train.jsonl (the RL set) and eval.jsonl (held out), as toy/data.ts writes its own. */
-function writeSearchData(dir: string): { train: Problem[]; eval: Problem[] } {
+/** The search and pick worlds' data files: train.jsonl (the RL set) and eval.jsonl (held out), as toy/data.ts writes its own. */
+function writeFixedWorldData(dir: string): { train: Problem[]; eval: Problem[] } {
   const train = problemsOf('train', int('data-train', args['data-train']));
   const held = problemsOf('eval', int('data-eval', args['data-eval']));
   mkdirSync(dir, { recursive: true });
@@ -143,8 +158,8 @@ function writeSearchData(dir: string): { train: Problem[]; eval: Problem[] } {
 }
 
 async function train(): Promise<void> {
-  const data = searchWorld
-    ? writeSearchData(resolve(args['data-dir']))
+  const data = fixedWorld
+    ? writeFixedWorldData(resolve(args['data-dir']))
     : writeToyData(resolve(args['data-dir']), {
         seed: seeds.problems,
         trainCount: int('data-train', args['data-train']),
@@ -156,7 +171,7 @@ async function train(): Promise<void> {
   );
 
   const trainProblems = problemsOf('train', int('train-problems', args['train-problems']));
-  const examples = searchWorld
+  const examples = fixedWorld
     ? sftExamplesFromTexts(tokenizer, trainProblems, traceTexts(trainProblems))
     : sftExamples(tokenizer, trainProblems, seeds.teacher, teacher);
   const tokens = examples.reduce((n, e) => n + e.ids.length, 0);
@@ -254,7 +269,11 @@ async function measure(): Promise<void> {
     seeds,
     threads,
     shape,
-    ...(searchWorld ? { searchTeacher: SEARCH_TEACHER } : { difficulty, teacher }),
+    ...(searchWorld
+      ? { searchTeacher: SEARCH_TEACHER }
+      : pickWorld
+        ? { pickTeacher: PICK_TEACHER }
+        : { difficulty, teacher }),
     tokenizerVocab: tokenizer.vocabSize,
     tokenizerConfig: buildToyTokenizerConfig(),
     measure: { ...measureOptions, problems: problems.length },

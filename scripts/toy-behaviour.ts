@@ -1,0 +1,118 @@
+// Per evaluated checkpoint of a run: pass@1, mean length and how often the responses say "wait" — per
+// response and per 1K tokens, with the standard error of the per-response mean — plus, for the toy pick
+// world, the search depth (tries per response) and how often a response commits without a confirming try.
+// Reads <runDir>/evals/*/**/samples.jsonl.gz, prints one row per checkpoint in step order and, with --json,
+// writes the rows. Used for docs/toy.md's "wait" measurements.
+// Usage: npx tsx scripts/toy-behaviour.ts RUN_DIR [--json FILE] [--window 5]
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+import { keywordCounts } from '../siri/metrics';
+import type { SampleRecord } from '../eval/results';
+import type { StepMetrics } from '../workflows/types';
+
+const { values: args, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { json: { type: 'string' }, window: { type: 'string', default: '5' } },
+});
+const runDir = positionals[0];
+if (runDir === undefined) throw new Error('usage: npx tsx scripts/toy-behaviour.ts RUN_DIR [--json FILE]');
+
+/** Every samples.jsonl.gz under dir. */
+function samplesFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return samplesFiles(path);
+    return name === 'samples.jsonl.gz' ? [path] : [];
+  });
+}
+
+export interface BehaviourRow {
+  checkpoint: string;
+  samples: number;
+  pass1: number;
+  meanLength: number;
+  waitsPerResponse: number;
+  waitsPerResponseSe: number;
+  waitsPer1k: number;
+  triesPerResponse: number;
+  commitRate: number;
+}
+
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+function rowOf(checkpoint: string, samples: readonly SampleRecord[]): BehaviourRow {
+  const waits = samples.map((s) => keywordCounts(s.text, ['wait']).wait ?? 0);
+  const m = mean(waits);
+  const variance = waits.reduce((a, w) => a + (w - m) ** 2, 0) / Math.max(1, waits.length - 1);
+  const tokens = samples.reduce((a, s) => a + s.length, 0);
+  return {
+    checkpoint,
+    samples: samples.length,
+    pass1: mean(samples.map((s) => (s.correct ? 1 : 0))),
+    meanLength: mean(samples.map((s) => s.length)),
+    waitsPerResponse: m,
+    waitsPerResponseSe: Math.sqrt(variance / waits.length),
+    waitsPer1k: (1000 * waits.reduce((a, b) => a + b, 0)) / tokens,
+    triesPerResponse: mean(samples.map((s) => s.text.match(/^Try \d+:/gm)?.length ?? 0)),
+    commitRate: mean(samples.map((s) => (/^So the number is \d+\./m.test(s.text) ? 1 : 0))),
+  };
+}
+
+/** "base" first, then by the step number in the name. */
+const stepOf = (name: string): number => Number(/(\d+)/.exec(name)?.[1] ?? -1);
+
+const evalsDir = join(runDir, 'evals');
+const rows = readdirSync(evalsDir)
+  .sort((a, b) => stepOf(a) - stepOf(b) || a.localeCompare(b))
+  .map((name) => {
+    const samples = samplesFiles(join(evalsDir, name)).flatMap((file) =>
+      gunzipSync(readFileSync(file))
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as SampleRecord),
+    );
+    return rowOf(name, samples);
+  })
+  .filter((row) => row.samples > 0);
+
+console.log('checkpoint                 pass@1  mean len  wait/resp (SE)  wait/1K  tries  commits');
+for (const r of rows) {
+  console.log(
+    `${r.checkpoint.padEnd(26)} ${(100 * r.pass1).toFixed(1).padStart(5)}%  ${r.meanLength.toFixed(1).padStart(8)}  ` +
+      `${r.waitsPerResponse.toFixed(2).padStart(9)} (${r.waitsPerResponseSe.toFixed(2)})  ${r.waitsPer1k.toFixed(1).padStart(7)}  ` +
+      `${r.triesPerResponse.toFixed(2).padStart(5)}  ${(100 * r.commitRate).toFixed(0).padStart(6)}%`,
+  );
+}
+
+// The rollouts (metrics.jsonl, T = 1.0 under L(t)), averaged over windows of --window steps: "wait" per
+// response is the step's per-1K rate times its mean length (both pooled over the step's samples).
+const window = Number(args.window);
+const metrics = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+  .split('\n')
+  .filter((line) => line.trim() !== '')
+  .map((line) => JSON.parse(line) as StepMetrics);
+console.log(
+  `\nrollouts, ${window}-step windows: steps  L(t)  reward  mean len  wait/resp  wait/1K  truncated`,
+);
+for (let from = 0; from < metrics.length; from += window) {
+  const w = metrics.slice(from, from + window);
+  const avg = (f: (m: StepMetrics) => number): number => mean(w.map(f));
+  console.log(
+    `${String(w[0]?.step).padStart(5)}-${String(w[w.length - 1]?.step).padEnd(5)} ${avg((m) => m.maxTokens)
+      .toFixed(0)
+      .padStart(5)}  ` +
+      `${avg((m) => m.rewardMean).toFixed(3)}  ${avg((m) => m.meanLength)
+        .toFixed(1)
+        .padStart(8)}  ` +
+      `${avg((m) => ((m.keywordsPer1k.wait ?? 0) * m.meanLength) / 1000)
+        .toFixed(2)
+        .padStart(9)}  ` +
+      `${avg((m) => m.keywordsPer1k.wait ?? 0)
+        .toFixed(1)
+        .padStart(7)}  ${(100 * avg((m) => m.truncationRate)).toFixed(0).padStart(8)}%`,
+  );
+}
+if (args.json !== undefined) writeFileSync(args.json, JSON.stringify(rows, null, 2) + '\n');

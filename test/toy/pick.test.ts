@@ -1,0 +1,172 @@
+// The toy pick world (toy/pick.ts): a hand-checked problem and trace, every trace re-read from its TEXT
+// with this test's own arithmetic (each try's chain right, each miss really a miss, a commitment only to an
+// untried candidate, the boxed answer the one said), the teacher's accuracy against the search-depth formula
+// P(right | k misses allowed) = (k + 1) / n, determinism, split disjointness and the tokenizer round trip.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  generatePickProblems,
+  makePickProblem,
+  PICK_TEACHER,
+  PICK_WORDS,
+  writePickTrace,
+  writePickTraces,
+} from '../../toy/pick';
+import { Rng } from '../../toy/random';
+import { SEARCH_WORDS } from '../../toy/search';
+import { buildToyTokenizerJson, ToyTokenizer } from '../../toy/tokenizer';
+
+type Step = { op: '+' | '-' | '*'; operand: number };
+
+/** Parses "Start with a number: 23, 41, 17 or 35. Multiply by 3. Add 7. The result is 58. What is the number?". */
+function parseProblem(text: string): { candidates: number[]; steps: Step[]; target: number } {
+  const m =
+    /^Start with a number: ([\d, ]+) or (\d+)\. (.*) The result is (\d+)\. What is the number\?$/.exec(text);
+  assert.ok(m, `bad problem "${text}"`);
+  const candidates = [...(m[1] as string).split(', ').map(Number), Number(m[2])];
+  const steps = (m[3] as string)
+    .split('. ')
+    .map((s) => /^(Add|Subtract|Multiply by) (\d+)\.?$/.exec(s))
+    .map((s): Step => {
+      assert.ok(s, text);
+      return { op: s[1] === 'Add' ? '+' : s[1] === 'Subtract' ? '-' : '*', operand: Number(s[2]) };
+    });
+  return { candidates, steps, target: Number(m[4]) };
+}
+
+const run = (x: number, steps: readonly Step[]): number[] => {
+  const values = [x];
+  for (const s of steps) {
+    const v = values[values.length - 1] as number;
+    values.push(s.op === '+' ? v + s.operand : s.op === '-' ? v - s.operand : v * s.operand);
+  }
+  return values;
+};
+
+/** Re-reads a trace line by line; returns the misses and whether the boxed answer solves the problem. */
+function checkTrace(problemText: string, trace: string): { misses: number; correct: boolean } {
+  const { candidates, steps, target } = parseProblem(problemText);
+  const lines = trace.split('\n');
+  assert.equal(lines[0], '<think>');
+  assert.equal(lines[lines.length - 2], '</think>');
+  const boxed = /^The answer is \\boxed\{(\d+)\}\.$/.exec(lines[lines.length - 1] ?? '');
+  assert.ok(boxed, trace);
+  const tried = new Set<number>();
+  let said = NaN;
+  let misses = 0;
+  const body = lines.slice(1, -2);
+  for (let i = 0; i < body.length; i++) {
+    const line = body[i] as string;
+    const tryLine = /^Try (\d+): (.*?)( Yes, that is right\.)?$/.exec(line);
+    const commit = /^So the number is (\d+)\.$/.exec(line);
+    if (commit) {
+      said = Number(commit[1]);
+      assert.ok(
+        candidates.includes(said) && !tried.has(said),
+        `commits to a tried or unlisted number: ${line}`,
+      );
+      assert.equal(i, body.length - 1, 'a commitment ends the search');
+      continue;
+    }
+    assert.ok(tryLine, `unexpected line "${line}"`);
+    const guess = Number(tryLine[1]);
+    assert.ok(candidates.includes(guess) && !tried.has(guess), `tries ${guess} again or off the list`);
+    tried.add(guess);
+    const values = run(guess, steps);
+    const expected = steps.map((s, j) => `${values[j]} ${s.op} ${s.operand} = ${values[j + 1]}.`).join(' ');
+    assert.equal(tryLine[2], expected);
+    const result = values[values.length - 1] as number;
+    if (tryLine[3] !== undefined) {
+      assert.equal(result, target, 'a hit is a hit');
+      said = guess;
+      assert.equal(i, body.length - 1, 'a hit ends the search');
+    } else {
+      assert.notEqual(result, target);
+      assert.equal(body[++i], `Wait, ${result} is not ${target}.`);
+      misses += 1;
+    }
+  }
+  assert.equal(Number(boxed[1]), said);
+  return { misses, correct: run(said, steps)[steps.length] === target };
+}
+
+describe('toy pick world', () => {
+  test('a hand-checked problem and its statement', () => {
+    const p = makePickProblem(
+      17,
+      [23, 41, 17, 35],
+      [
+        { op: 'mul', operand: 3 },
+        { op: 'add', operand: 7 },
+      ],
+    );
+    assert.equal(
+      p.problem,
+      'Start with a number: 23, 41, 17 or 35. Multiply by 3. Add 7. The result is 58. What is the number?',
+    );
+    assert.equal(p.answer, '17');
+    assert.throws(() => makePickProblem(18, [23, 41, 17, 35], p.steps), /not among the candidates/);
+  });
+
+  test('every trace reads right, and the teacher is right (k + 1) / n of the time', () => {
+    const problems = generatePickProblems({ split: 'train', count: 3000, seed: 3 });
+    const traces = writePickTraces(problems, 11);
+    const n = 4;
+    // E[(k + 1) / n] over the miss weights: the accuracy of searching k misses deep in a random order.
+    const w = PICK_TEACHER.missWeights;
+    const total = w.reduce((a, b) => a + b, 0);
+    const expected = w.reduce((acc, wk, k) => acc + (wk / total) * ((k + 1) / n), 0);
+    let correct = 0;
+    traces.forEach((t, i) => {
+      const p = problems[i]!;
+      const read = checkTrace(p.problem, t.text);
+      assert.equal(read.misses, t.misses);
+      assert.equal(read.correct, t.correct);
+      assert.equal(parseProblem(p.problem).candidates.length, n);
+      assert.equal(new Set(parseProblem(p.problem).candidates).size, n, 'candidates are distinct');
+      if (t.correct) correct += 1;
+    });
+    // 3,000 traces: the standard error of a ~0.68 proportion is 0.0085; 4 of them.
+    assert.ok(
+      Math.abs(correct / traces.length - expected) < 0.034,
+      `${correct / traces.length} vs ${expected}`,
+    );
+  });
+
+  test('the search depth sets the accuracy: all misses allowed is always right, none is a 1-in-4 guess', () => {
+    const problems = generatePickProblems({ split: 'train', count: 800, seed: 5 });
+    const exhaustive = writePickTraces(problems, 1, { missWeights: [0, 0, 0, 1] });
+    assert.ok(exhaustive.every((t) => t.correct));
+    const guessing = writePickTraces(problems, 1, { missWeights: [1, 0, 0, 0] });
+    assert.ok(guessing.every((t) => t.misses === 0 && t.tries === 0 && t.committed));
+    const rate = guessing.filter((t) => t.correct).length / guessing.length;
+    assert.ok(Math.abs(rate - 0.25) < 0.07, `${rate}`);
+  });
+
+  test('deterministic per seed, disjoint splits, one multiplication per chain', () => {
+    const a = generatePickProblems({ split: 'train', count: 300, seed: 9 });
+    const b = generatePickProblems({ split: 'train', count: 300, seed: 9 });
+    assert.deepEqual(a, b);
+    const held = generatePickProblems({ split: 'eval', count: 300, seed: 9 });
+    const keys = new Set(a.map((p) => p.key));
+    assert.ok(held.every((p) => !keys.has(p.key)));
+    assert.ok(a.every((p) => p.steps.filter((s) => s.op === 'mul').length === 1));
+    const t1 = writePickTrace(a[0]!, new Rng(4));
+    const t2 = writePickTrace(a[0]!, new Rng(4));
+    assert.deepEqual(t1, t2);
+  });
+
+  test('the extended tokenizer round-trips every statement and trace, with no unknown token', () => {
+    assert.deepEqual(PICK_WORDS.slice(0, SEARCH_WORDS.length), SEARCH_WORDS);
+    const tokenizer = new ToyTokenizer(buildToyTokenizerJson(PICK_WORDS));
+    const problems = generatePickProblems({ split: 'eval', count: 200, seed: 0 });
+    const traces = writePickTraces(problems, 2);
+    for (const [i, p] of problems.entries()) {
+      for (const text of [p.problem, traces[i]!.text]) {
+        const ids = tokenizer.encode(text);
+        assert.ok(!ids.includes(2), `unknown token in ${text}`);
+        assert.equal(tokenizer.decode(ids), text);
+      }
+    }
+  });
+});
