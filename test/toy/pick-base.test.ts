@@ -1,0 +1,106 @@
+// The committed pick-world base (toy/pick-base/, data in toy/pick-data/; docs/toy.md attempt 21): small
+// enough to commit, the pick tokenizer and config, the seed-0 problems, and actually warm-started — its greedy
+// responses keep the teacher's format, only ever name a listed candidate, compute their tries right (checked
+// here with this test's own arithmetic) and are right more often than a blind guess among four.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gradeResponse } from '../../grader/index';
+import { Policy } from '../../native/index';
+import { readToyData, toRecord } from '../../toy/data';
+import { toyModelConfig } from '../../toy/model-config';
+import { generatePickProblems, PICK_WORDS } from '../../toy/pick';
+import { toyPromptIds } from '../../toy/sft';
+import { buildToyTokenizerJson, ToyTokenizer } from '../../toy/tokenizer';
+
+const root = join(import.meta.dirname, '../..');
+const baseDir = join(root, 'toy/pick-base');
+const dataDir = join(root, 'toy/pick-data');
+const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
+
+/** "Try 41: 41 * 3 = 123. 123 + 7 = 130." → whether every equation on the line holds. */
+function tryLineRight(line: string): boolean {
+  return [...line.matchAll(/(\d+) ([-+*]) (\d+) = (\d+)\./g)].every(([, a, op, b, c]) => {
+    const [x, y] = [Number(a), Number(b)];
+    return (op === '+' ? x + y : op === '-' ? x - y : x * y) === Number(c);
+  });
+}
+
+describe(
+  'toy pick-world base checkpoint',
+  { skip: !existsSync(join(baseDir, 'manifest.json')) && 'toy/pick-base not made yet' },
+  () => {
+    test('at most 5 MB, with the pick tokenizer and the toy model config', () => {
+      const files = readdirSync(baseDir);
+      assert.ok(!files.includes('optimizer.safetensors'), 'the base carries no optimizer state');
+      const bytes = files.reduce((n, f) => n + statSync(join(baseDir, f)).size, 0);
+      assert.ok(bytes <= 5 * 1024 * 1024, `${bytes} bytes`);
+      assert.deepEqual(readJson(join(baseDir, 'tokenizer.json')), buildToyTokenizerJson(PICK_WORDS));
+      const config = readJson(join(baseDir, 'config.json')) as Record<string, unknown>;
+      assert.equal(config.vocab_size, toyModelConfig(undefined, PICK_WORDS).vocab_size);
+    });
+
+    test('the data files are the seed-0 pick problems, disjoint', () => {
+      const train = readToyData(join(dataDir, 'train.jsonl'));
+      const held = readToyData(join(dataDir, 'eval.jsonl'));
+      assert.deepEqual(
+        train,
+        generatePickProblems({ split: 'train', count: train.length, seed: 0 }).map(toRecord),
+      );
+      assert.deepEqual(
+        held,
+        generatePickProblems({ split: 'eval', count: held.length, seed: 0 }).map(toRecord),
+      );
+      const trainKeys = new Set(train.map((r) => r.key));
+      assert.ok(held.every((r) => !trainKeys.has(r.key)));
+    });
+
+    test('greedy responses: teacher format, listed candidates, right arithmetic, better than a guess', async () => {
+      const tokenizer = ToyTokenizer.load(baseDir);
+      const policy = await Policy.load(baseDir, { threads: 1, optimizer: false });
+      try {
+        const problems = readToyData(join(dataDir, 'eval.jsonl')).slice(0, 48);
+        const prompts = problems.map((p) => toyPromptIds(tokenizer, p.problem));
+        const options = {
+          samplesPerPrompt: 1,
+          maxNewTokens: 128,
+          temperature: 0,
+          stopTokenIds: [tokenizer.eosId],
+        };
+        const out = await policy.generate(prompts, options);
+        let correct = 0;
+        let tryLines = 0;
+        let rightTryLines = 0;
+        out.forEach((r, i) => {
+          const text = tokenizer.decode(r.tokenIds);
+          assert.equal(r.finishReason, 'stop', text);
+          const boxed = /^<think>\n[^]*\n<\/think>\nThe answer is \\boxed\{(\d+)\}\.$/.exec(text);
+          assert.ok(boxed, text);
+          const listed = /^Start with a number: ([\d, ]+) or (\d+)\./.exec(problems[i]!.problem);
+          assert.ok(listed);
+          const candidates = [...(listed[1] as string).split(', '), listed[2]];
+          assert.ok(candidates.includes(boxed[1]), `${boxed[1]} is not listed in ${problems[i]!.problem}`);
+          for (const line of text.split('\n').filter((l) => l.startsWith('Try '))) {
+            tryLines += 1;
+            if (tryLineRight(line)) rightTryLines += 1;
+          }
+          if (gradeResponse(text, problems[i]!.answer).correct) correct += 1;
+        });
+        // A blind guess among four is right 25% of the time (12 of 48, standard deviation 3).
+        assert.ok(correct >= 20, `greedy accuracy ${correct}/${problems.length}`);
+        assert.ok(
+          tryLines >= 24 && rightTryLines / tryLines >= 0.9,
+          `${rightTryLines}/${tryLines} tries right`,
+        );
+        const again = await policy.generate(prompts, options);
+        assert.deepEqual(
+          again.map((r) => r.tokenIds),
+          out.map((r) => r.tokenIds),
+        );
+      } finally {
+        policy.dispose();
+      }
+    });
+  },
+);
