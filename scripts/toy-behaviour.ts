@@ -60,8 +60,17 @@ function rowOf(checkpoint: string, samples: readonly SampleRecord[]): BehaviourR
   };
 }
 
-/** "base" first, then by the step number in the name. */
-const stepOf = (name: string): number => Number(/(\d+)/.exec(name)?.[1] ?? -1);
+const metrics = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+  .split('\n')
+  .filter((line) => line.trim() !== '')
+  .map((line) => JSON.parse(line) as StepMetrics);
+
+/** The step an evaluation belongs to: "base" first, "step-000019" its number, a named one its metrics line's. */
+function stepOf(name: string): number {
+  if (name === 'base') return -1;
+  const named = metrics.find((m) => m.checkpointName === name);
+  return named !== undefined ? named.step : Number(/(\d+)$/.exec(name)?.[1] ?? Infinity);
+}
 
 const evalsDir = join(runDir, 'evals');
 const rows = readdirSync(evalsDir)
@@ -74,11 +83,11 @@ const rows = readdirSync(evalsDir)
         .filter((line) => line.trim() !== '')
         .map((line) => JSON.parse(line) as SampleRecord),
     );
-    return rowOf(name, samples);
+    return rowOf(`${name} (${stepOf(name)})`, samples);
   })
   .filter((row) => row.samples > 0);
 
-console.log('checkpoint                 pass@1  mean len  wait/resp (SE)  wait/1K  tries  commits');
+console.log('checkpoint (step)          pass@1  mean len  wait/resp (SE)  wait/1K  tries  commits');
 for (const r of rows) {
   console.log(
     `${r.checkpoint.padEnd(26)} ${(100 * r.pass1).toFixed(1).padStart(5)}%  ${r.meanLength.toFixed(1).padStart(8)}  ` +
@@ -90,10 +99,6 @@ for (const r of rows) {
 // The rollouts (metrics.jsonl, T = 1.0 under L(t)), averaged over windows of --window steps: "wait" per
 // response is the step's per-1K rate times its mean length (both pooled over the step's samples).
 const window = Number(args.window);
-const metrics = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
-  .split('\n')
-  .filter((line) => line.trim() !== '')
-  .map((line) => JSON.parse(line) as StepMetrics);
 console.log(
   `\nrollouts, ${window}-step windows: steps  L(t)  reward  mean len  wait/resp  wait/1K  truncated`,
 );

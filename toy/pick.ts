@@ -10,7 +10,6 @@
 // claim needs (attempt 18: without one, verbosity integrates the budget and lags it). Deterministic from the seed.
 import {
   applyOp,
-  chainValues,
   drawDistinctProblems,
   opSymbol,
   type ChainStep,
@@ -19,7 +18,7 @@ import {
   type Split,
 } from './problems';
 import { Rng } from './random';
-import { guessRange, SEARCH_WORDS, type SearchDifficulty } from './search';
+import { chainLine, guessRange, resultOf, SEARCH_WORDS, stepSentence, type SearchDifficulty } from './search';
 
 /** Words the pick world writes beyond the chain world's vocabulary: the search world's, then its own. */
 export const PICK_WORDS: readonly string[] = [...SEARCH_WORDS, 'or'];
@@ -46,12 +45,6 @@ export const PICK_DIFFICULTY: PickDifficulty = {
 
 const SHIFT_OPS = ['add', 'sub'] as const;
 
-function stepSentence(step: ChainStep): string {
-  if (step.op === 'add') return `Add ${step.operand}.`;
-  if (step.op === 'sub') return `Subtract ${step.operand}.`;
-  return `Multiply by ${step.operand}.`;
-}
-
 /** "23, 41, 17 or 35" */
 const candidateList = (cs: readonly number[]): string =>
   `${cs.slice(0, -1).join(', ')} or ${cs[cs.length - 1]}`;
@@ -60,9 +53,6 @@ export interface PickProblem extends Problem {
   /** The candidates in the order the statement lists them; `start` is one of them. */
   candidates: number[];
 }
-
-const resultOf = (start: number, steps: readonly ChainStep[]): number =>
-  chainValues(start, steps)[steps.length] as number;
 
 /** A pick problem; the key names the answer, the listed candidates (in order) and the chain. */
 export function makePickProblem(start: number, candidates: number[], steps: ChainStep[]): PickProblem {
@@ -141,12 +131,6 @@ export interface PickTrace {
   committed: boolean;
   answer: string;
   correct: boolean;
-}
-
-/** "12 * 7 = 84. 84 - 5 = 79." */
-function chainLine(guess: number, steps: readonly ChainStep[]): string {
-  const values = chainValues(guess, steps);
-  return steps.map((s, i) => `${values[i]} ${opSymbol(s.op)} ${s.operand} = ${values[i + 1]}.`).join(' ');
 }
 
 /** One trace: try candidates in a random order; after `allowedMisses` misses, commit to an untried one. */

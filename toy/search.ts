@@ -46,13 +46,14 @@ export const SEARCH_DIFFICULTY: SearchDifficulty = {
 
 const SEARCH_OPS: readonly Op[] = ['add', 'sub', 'mul'];
 
-function stepSentence(step: ChainStep): string {
+/** "Add 5.", "Subtract 4.", "Multiply by 3." */
+export function stepSentence(step: ChainStep): string {
   if (step.op === 'add') return `Add ${step.operand}.`;
   if (step.op === 'sub') return `Subtract ${step.operand}.`;
   return `Multiply by ${step.operand}.`;
 }
 
-const resultOf = (start: number, steps: readonly ChainStep[]): number =>
+export const resultOf = (start: number, steps: readonly ChainStep[]): number =>
   chainValues(start, steps)[steps.length] as number;
 
 /** A find-the-start problem: `start` is the unknown (the answer), the statement gives the chain's result. */
@@ -135,7 +136,7 @@ export interface SearchTrace {
 }
 
 /** "12 * 7 = 84. 84 - 5 = 79." */
-function chainLine(guess: number, steps: readonly ChainStep[]): string {
+export function chainLine(guess: number, steps: readonly ChainStep[]): string {
   const values = chainValues(guess, steps);
   return steps.map((s, i) => `${values[i]} ${opSymbol(s.op)} ${s.operand} = ${values[i + 1]}.`).join(' ');
 }
