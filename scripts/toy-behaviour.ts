@@ -1,6 +1,6 @@
 // Per evaluated checkpoint of a run: pass@1, mean length and how often the responses say "wait" — per
 // response and per 1K tokens, with the standard error of the per-response mean — plus, for the toy pick
-// world, the search depth (tries per response) and how often a response commits without a confirming try.
+// world, the search depth (tries per response) and how often a response ends without a confirming try.
 // Reads <runDir>/evals/*/**/samples.jsonl.gz, prints one row per checkpoint in step order and, with --json,
 // writes the rows. Used for docs/toy.md's "wait" measurements.
 // Usage: npx tsx scripts/toy-behaviour.ts RUN_DIR [--json FILE] [--window 5]
@@ -55,8 +55,10 @@ function rowOf(checkpoint: string, samples: readonly SampleRecord[]): BehaviourR
     waitsPerResponse: m,
     waitsPerResponseSe: Math.sqrt(variance / waits.length),
     waitsPer1k: (1000 * waits.reduce((a, b) => a + b, 0)) / tokens,
-    triesPerResponse: mean(samples.map((s) => s.text.match(/^Try \d+:/gm)?.length ?? 0)),
-    commitRate: mean(samples.map((s) => (/^So the number is \d+\./m.test(s.text) ? 1 : 0))),
+    // A try computes the chain on a candidate ("Try 41: 41 * 3 = 123. …"; RL also writes "Try 41. 41 * 3 …").
+    triesPerResponse: mean(samples.map((s) => s.text.match(/^Try \d+\W.* = /gm)?.length ?? 0)),
+    // Named without a confirming try: "So the number is 35." (the teacher's) or any other ending without a hit.
+    commitRate: mean(samples.map((s) => (/Yes, that is right\./.test(s.text) ? 0 : 1))),
   };
 }
 

@@ -331,6 +331,28 @@ const TOY: RunConfig = {
   kvCacheDtype: 'float32',
 };
 
+/**
+ * The toy pick world (toy/pick.ts, docs/toy.md attempt 21): the answer is one of four listed candidates and
+ * only running the chain on them finds it, so search keeps paying after RL and every length budget has its
+ * own best search depth — the world in which "wait" follows SIRI's phases. lMax 128 truncates none of the
+ * base's responses (max 124 tokens), lMin 48 about 60% of them at T = 1.0. A 40× faster learning rate than
+ * the chain world's, 16 prompts a step and a short first-moment memory (β1 0.5) let the search depth reach
+ * each budget's level within a phase; slower settings (lr 5e-5 to 1e-4, 8 prompts) left it lagging the budget
+ * by a quarter cycle, so the phase ends could not show the claim (attempt 21).
+ */
+const TOY_PICK: RunConfig = {
+  ...TOY,
+  modelDir: 'toy/pick-base',
+  runDir: 'runs/toy-pick',
+  trainData: { files: ['toy/pick-data/train.jsonl'], problemField: 'problem', answerField: 'answer' },
+  schedule: { kind: 'cosine', lMax: 128, lMin: 48, cycle: 80 },
+  totalSteps: 160, // 2 cycles
+  batchPrompts: 16,
+  lr: 4e-4,
+  betas: [0.5, 0.999],
+  eval: { ...TOY.eval, maxTokens: 128, dataFiles: ['toy/pick-data/eval.jsonl'] },
+};
+
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
     for (const v of Object.values(value)) deepFreeze(v);
@@ -340,7 +362,7 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** The presets, frozen (parseRunConfig returns fresh copies). */
-export const PRESETS = deepFreeze({ 'siri-1.5b': SIRI_1_5B, toy: TOY });
+export const PRESETS = deepFreeze({ 'siri-1.5b': SIRI_1_5B, toy: TOY, 'toy-pick': TOY_PICK });
 export type PresetName = keyof typeof PRESETS;
 export const presetNames: readonly PresetName[] = Object.keys(PRESETS) as PresetName[];
 

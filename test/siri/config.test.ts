@@ -27,8 +27,8 @@ function messageAt(issues: ConfigIssue[], path: string): string {
 }
 
 describe('presets', () => {
-  test('both presets exist and validate to themselves', () => {
-    assert.deepEqual([...presetNames], ['siri-1.5b', 'toy']);
+  test('the presets exist and validate to themselves', () => {
+    assert.deepEqual([...presetNames], ['siri-1.5b', 'toy', 'toy-pick']);
     for (const name of presetNames) assert.deepEqual(parseRunConfig(PRESETS[name]), PRESETS[name]);
   });
 
@@ -178,7 +178,7 @@ describe('parsing', () => {
     );
     assert.equal(
       messageAt(issuesOf({ preset: 'tiny' }), 'preset'),
-      'expected "siri-1.5b" | "toy", got "tiny"',
+      'expected "siri-1.5b" | "toy" | "toy-pick", got "tiny"',
     );
     assert.equal(messageAt(issuesOf(null), '(root)'), 'expected an object (mapping), got null');
   });
