@@ -335,10 +335,11 @@ const TOY: RunConfig = {
  * The toy pick world (toy/pick.ts, docs/toy.md attempt 21): the answer is one of four listed candidates and
  * only running the chain on them finds it, so search keeps paying after RL and every length budget has its
  * own best search depth — the world in which "wait" follows SIRI's phases. lMax 128 truncates none of the
- * base's responses (max 124 tokens), lMin 48 about 60% of them at T = 1.0. A 40× faster learning rate than
- * the chain world's, 16 prompts a step and a short first-moment memory (β1 0.5) let the search depth reach
- * each budget's level within a phase; slower settings (lr 5e-5 to 1e-4, 8 prompts) left it lagging the budget
- * by a quarter cycle, so the phase ends could not show the claim (attempt 21).
+ * base's responses (max 124 tokens); 64 tokens already cut 46% of them at T = 1.0, and 48 leave room for at
+ * most one try. A 40× faster learning rate than the chain world's, 16 prompts a step and a short first-moment
+ * memory (β1 0.5) let the search depth reach each budget's level within a phase; slower settings (lr 5e-5 to
+ * 2e-4 on 8 prompts) left it lagging the budget by a quarter cycle, so the phase ends could not show the
+ * claim. The price: these updates damage the tiny model's arithmetic (pass@1 64% → 36% after 160 steps).
  */
 const TOY_PICK: RunConfig = {
   ...TOY,
