@@ -18,7 +18,15 @@ import {
   type Split,
 } from './problems';
 import { Rng } from './random';
-import { chainLine, guessRange, resultOf, SEARCH_WORDS, stepSentence, type SearchDifficulty } from './search';
+import {
+  chainLine,
+  guessRange,
+  resultOf,
+  SEARCH_DIFFICULTY,
+  SEARCH_WORDS,
+  stepSentence,
+  type SearchDifficulty,
+} from './search';
 
 /** Words the pick world writes beyond the chain world's vocabulary: the search world's, then its own. */
 export const PICK_WORDS: readonly string[] = [...SEARCH_WORDS, 'or'];
@@ -31,12 +39,9 @@ export interface PickDifficulty extends SearchDifficulty {
 /** Two steps, one of them a multiplication by 2–5, the other adds or subtracts 2–19; candidates 2–40 whose
  * chains stay in [1, 299]. */
 export const PICK_DIFFICULTY: PickDifficulty = {
-  minSteps: 2,
+  ...SEARCH_DIFFICULTY, // its operand ranges: add / subtract 2–19, multiply by 2–5
   maxSteps: 2,
   start: [2, 40],
-  add: [2, 19],
-  sub: [2, 19],
-  mul: [2, 5],
   maxValue: 299,
   maxGuess: 40,
   maxGuessValue: 299,
