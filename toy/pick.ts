@@ -20,6 +20,7 @@ import {
 import { Rng } from './random';
 import {
   chainLine,
+  drawStep,
   guessRange,
   resultOf,
   SEARCH_DIFFICULTY,
@@ -87,14 +88,8 @@ function samplePickProblem(rng: Rng, d: PickDifficulty): PickProblem | null {
   const mulAt = rng.int(0, nSteps - 1);
   for (let i = 0; i < nSteps; i++) {
     const op: Op = i === mulAt ? 'mul' : rng.pick(SHIFT_OPS);
-    const [lo, hi] = d[op];
-    const operands: number[] = [];
-    for (let b = lo; b <= hi; b++) {
-      const next = applyOp(value, { op, operand: b });
-      if (next >= 1 && next <= d.maxValue) operands.push(b);
-    }
-    if (operands.length === 0) return null;
-    const step = { op, operand: rng.pick(operands) };
+    const step = drawStep(rng, value, op, d);
+    if (step === null) return null;
     steps.push(step);
     value = applyOp(value, step);
   }

@@ -74,6 +74,22 @@ export function guessRange(steps: readonly ChainStep[], d: SearchDifficulty): [n
   return [lo, hi];
 }
 
+/** A step of `op` from `value` with a uniform operand among those that keep the value in [1, maxValue]. */
+export function drawStep(
+  rng: Rng,
+  value: number,
+  op: Op,
+  d: Pick<Difficulty, 'add' | 'sub' | 'mul' | 'maxValue'>,
+): ChainStep | null {
+  const [lo, hi] = d[op as 'add' | 'sub' | 'mul'];
+  const operands: number[] = [];
+  for (let b = lo; b <= hi; b++) {
+    const next = applyOp(value, { op, operand: b });
+    if (next >= 1 && next <= d.maxValue) operands.push(b);
+  }
+  return operands.length === 0 ? null : { op, operand: rng.pick(operands) };
+}
+
 function sampleSearchChain(rng: Rng, d: SearchDifficulty): Problem | null {
   const start = rng.int(d.start[0], d.start[1]);
   const nSteps = rng.int(d.minSteps, d.maxSteps);
@@ -81,14 +97,8 @@ function sampleSearchChain(rng: Rng, d: SearchDifficulty): Problem | null {
   let value = start;
   for (let i = 0; i < nSteps; i++) {
     const op = rng.pick(SEARCH_OPS);
-    const [lo, hi] = d[op as 'add' | 'sub' | 'mul'];
-    const operands: number[] = [];
-    for (let b = lo; b <= hi; b++) {
-      const next = applyOp(value, { op, operand: b });
-      if (next >= 1 && next <= d.maxValue) operands.push(b);
-    }
-    if (operands.length === 0) return null;
-    const step = { op, operand: rng.pick(operands) };
+    const step = drawStep(rng, value, op, d);
+    if (step === null) return null;
     steps.push(step);
     value = applyOp(value, step);
   }
