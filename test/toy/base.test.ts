@@ -6,12 +6,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gradeResponse } from '../../grader/index';
-import { Policy } from '../../native/index';
 import { longChains, readToyData, toRecord } from '../../toy/data';
 import { toyModelConfig } from '../../toy/model-config';
 import { generateProblems } from '../../toy/problems';
-import { toyPromptIds } from '../../toy/sft';
-import { buildToyTokenizerConfig, buildToyTokenizerJson, ToyTokenizer } from '../../toy/tokenizer';
+import { buildToyTokenizerConfig, buildToyTokenizerJson } from '../../toy/tokenizer';
+import { greedyTwice } from '../helpers/toy-greedy';
 
 const root = join(import.meta.dirname, '../..');
 const baseDir = join(root, 'toy/base');
@@ -60,37 +59,23 @@ describe(
     });
 
     test('greedy answers on held-out problems: teacher format, mostly right, reproducible', async () => {
-      const tokenizer = ToyTokenizer.load(baseDir);
-      const policy = await Policy.load(baseDir, { threads: 1, optimizer: false });
-      try {
-        const problems = readToyData(join(root, 'toy/data/eval.jsonl')).slice(0, 24);
-        const prompts = problems.map((p) => toyPromptIds(tokenizer, p.problem));
-        const options = {
-          samplesPerPrompt: 1,
-          maxNewTokens: 384,
-          temperature: 0,
-          stopTokenIds: [tokenizer.eosId],
-        };
-        const out = await policy.generate(prompts, options);
-        let correct = 0;
-        out.forEach((r, i) => {
-          const text = tokenizer.decode(r.tokenIds);
-          assert.equal(r.finishReason, 'stop', text);
-          assert.ok(
-            text.startsWith('<think>\n') && /\n<\/think>\nThe answer is \\boxed\{\d+\}\.$/.test(text),
-            text,
-          );
-          if (gradeResponse(text, problems[i]!.answer).correct) correct += 1;
-        });
-        assert.ok(correct / problems.length >= 0.4, `greedy accuracy ${correct}/${problems.length}`);
-        const again = await policy.generate(prompts, options);
-        assert.deepEqual(
-          again.map((r) => r.tokenIds),
-          out.map((r) => r.tokenIds),
+      const problems = readToyData(join(root, 'toy/data/eval.jsonl')).slice(0, 24);
+      const run = await greedyTwice(
+        baseDir,
+        problems.map((p) => p.problem),
+        384,
+      );
+      let correct = 0;
+      run.texts.forEach((text, i) => {
+        assert.equal(run.finishReasons[i], 'stop', text);
+        assert.ok(
+          text.startsWith('<think>\n') && /\n<\/think>\nThe answer is \\boxed\{\d+\}\.$/.test(text),
+          text,
         );
-      } finally {
-        policy.dispose();
-      }
+        if (gradeResponse(text, problems[i]!.answer).correct) correct += 1;
+      });
+      assert.ok(correct / problems.length >= 0.4, `greedy accuracy ${correct}/${problems.length}`);
+      assert.deepEqual(run.repeatTokenIds, run.tokenIds);
     });
   },
 );

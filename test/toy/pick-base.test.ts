@@ -7,12 +7,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gradeResponse } from '../../grader/index';
-import { Policy } from '../../native/index';
 import { readToyData, toRecord } from '../../toy/data';
 import { toyModelConfig } from '../../toy/model-config';
 import { generatePickProblems, PICK_WORDS } from '../../toy/pick';
-import { toyPromptIds } from '../../toy/sft';
-import { buildToyTokenizerJson, ToyTokenizer } from '../../toy/tokenizer';
+import { buildToyTokenizerJson } from '../../toy/tokenizer';
+import { greedyTwice } from '../helpers/toy-greedy';
 
 const root = join(import.meta.dirname, '../..');
 const baseDir = join(root, 'toy/pick-base');
@@ -57,50 +56,36 @@ describe(
     });
 
     test('greedy responses: teacher format, listed candidates, right arithmetic, better than a guess', async () => {
-      const tokenizer = ToyTokenizer.load(baseDir);
-      const policy = await Policy.load(baseDir, { threads: 1, optimizer: false });
-      try {
-        const problems = readToyData(join(dataDir, 'eval.jsonl')).slice(0, 48);
-        const prompts = problems.map((p) => toyPromptIds(tokenizer, p.problem));
-        const options = {
-          samplesPerPrompt: 1,
-          maxNewTokens: 128,
-          temperature: 0,
-          stopTokenIds: [tokenizer.eosId],
-        };
-        const out = await policy.generate(prompts, options);
-        let correct = 0;
-        let tryLines = 0;
-        let rightTryLines = 0;
-        out.forEach((r, i) => {
-          const text = tokenizer.decode(r.tokenIds);
-          assert.equal(r.finishReason, 'stop', text);
-          const boxed = /^<think>\n[^]*\n<\/think>\nThe answer is \\boxed\{(\d+)\}\.$/.exec(text);
-          assert.ok(boxed, text);
-          const listed = /^Start with a number: ([\d, ]+) or (\d+)\./.exec(problems[i]!.problem);
-          assert.ok(listed);
-          const candidates = [...(listed[1] as string).split(', '), listed[2]];
-          assert.ok(candidates.includes(boxed[1]), `${boxed[1]} is not listed in ${problems[i]!.problem}`);
-          for (const line of text.split('\n').filter((l) => l.startsWith('Try '))) {
-            tryLines += 1;
-            if (tryLineRight(line)) rightTryLines += 1;
-          }
-          if (gradeResponse(text, problems[i]!.answer).correct) correct += 1;
-        });
-        // A blind guess among four is right 25% of the time (12 of 48, standard deviation 3).
-        assert.ok(correct >= 20, `greedy accuracy ${correct}/${problems.length}`);
-        assert.ok(
-          tryLines >= 24 && rightTryLines / tryLines >= 0.9,
-          `${rightTryLines}/${tryLines} tries right`,
-        );
-        const again = await policy.generate(prompts, options);
-        assert.deepEqual(
-          again.map((r) => r.tokenIds),
-          out.map((r) => r.tokenIds),
-        );
-      } finally {
-        policy.dispose();
-      }
+      const problems = readToyData(join(dataDir, 'eval.jsonl')).slice(0, 48);
+      const run = await greedyTwice(
+        baseDir,
+        problems.map((p) => p.problem),
+        128,
+      );
+      let correct = 0;
+      let tryLines = 0;
+      let rightTryLines = 0;
+      run.texts.forEach((text, i) => {
+        assert.equal(run.finishReasons[i], 'stop', text);
+        const boxed = /^<think>\n[^]*\n<\/think>\nThe answer is \\boxed\{(\d+)\}\.$/.exec(text);
+        assert.ok(boxed, text);
+        const listed = /^Start with a number: ([\d, ]+) or (\d+)\./.exec(problems[i]!.problem);
+        assert.ok(listed);
+        const candidates = [...(listed[1] as string).split(', '), listed[2]];
+        assert.ok(candidates.includes(boxed[1]), `${boxed[1]} is not listed in ${problems[i]!.problem}`);
+        for (const line of text.split('\n').filter((l) => l.startsWith('Try '))) {
+          tryLines += 1;
+          if (tryLineRight(line)) rightTryLines += 1;
+        }
+        if (gradeResponse(text, problems[i]!.answer).correct) correct += 1;
+      });
+      // A blind guess among four is right 25% of the time (12 of 48, standard deviation 3).
+      assert.ok(correct >= 20, `greedy accuracy ${correct}/${problems.length}`);
+      assert.ok(
+        tryLines >= 24 && rightTryLines / tryLines >= 0.9,
+        `${rightTryLines}/${tryLines} tries right`,
+      );
+      assert.deepEqual(run.repeatTokenIds, run.tokenIds);
     });
   },
 );
