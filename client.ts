@@ -33,7 +33,20 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * A reader that stops early (`siri status | head`, `siri schedule | head -3`) closes the pipe; Node then
+ * reports EPIPE on the next write. Like any Unix tool killed by SIGPIPE, stop quietly with status 0
+ * instead of dying with an unhandled 'error' event and a stack trace.
+ */
+function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 async function main(argv: string[]): Promise<void> {
+  exitQuietlyOnClosedPipe(process.stdout);
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -2,7 +2,7 @@
 // bad flag; the other formats and flag checks run in-process through scheduleOutput.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { CliError } from '../../cli/errors';
 import { scheduleOutput, type ScheduleFlags } from '../../cli/schedule';
 
@@ -67,6 +67,23 @@ describe('siri schedule (spawned)', () => {
       'named checkpoints (name@step): Iter1-Compressed@320, Iter1-Expanded@639, Iter2-Compressed@960, ' +
         'Iter2-Expanded@1279, Iter3-Compressed@1600, Iter3-Expanded@1919',
     );
+  });
+
+  test('a reader that closes the pipe early (| head): exit 0, nothing on stderr', async () => {
+    // 200,000 lines (~6 MB) overflow any pipe buffer, so the CLI is still writing when the reader goes.
+    const child = spawn(process.execPath, ['bin/siri.mjs', 'schedule', '--steps', '200000'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const first = await new Promise<string>((resolve) =>
+      child.stdout.once('data', (c: Buffer) => resolve(c.toString())),
+    );
+    child.stdout.destroy();
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    assert.match(first, /^\{"step":0,"maxTokens":16384\}/);
+    assert.equal(stderr, '');
+    assert.equal(status, 0);
   });
 
   test('a bad value: one line naming the flag, exit code 2', () => {
