@@ -58,6 +58,7 @@ const { values: args } = parseArgs({
     'teacher-preset': { type: 'string', default: 'default' },
     world: { type: 'string', default: 'chains' },
     'measure-only': { type: 'boolean', default: false },
+    'init-from': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -70,7 +71,8 @@ if (args.help) {
       '  [--max-new-tokens 512] [--eval-every 0] [--difficulty JSON] [--shape JSON]\n' +
       '  [--teacher-preset default|verifying|decomposing] [--teacher JSON (overrides the preset)] [--measure-only]\n' +
       '  [--world chains|search|pick] (search: toy/search.ts, pick: toy/pick.ts; pass --out, --data-dir and\n' +
-      '  --stats-file of their own)',
+      '  --stats-file of their own) [--init-from DIR] (continue SFT from that checkpoint instead of a fresh init;\n' +
+      "  its vocabulary must be this world's)",
   );
   process.exit(0);
 }
@@ -157,6 +159,29 @@ function writeFixedWorldData(dir: string): { train: Problem[]; eval: Problem[] }
   return { train, eval: held };
 }
 
+/**
+ * The model SFT starts from: a fresh seeded init, or (--init-from DIR) a checkpoint to train further on the
+ * same traces — e.g. a base whose arithmetic should be sharpened before RL. The checkpoint's vocabulary must
+ * be this world's tokenizer, or the ids would mean other words.
+ */
+async function startingPolicy(): Promise<Policy> {
+  const initFrom = args['init-from'];
+  if (initFrom === undefined) {
+    const config = { ...toyModelConfig(shape, extraWords) } as Parameters<typeof Policy.init>[0];
+    return Policy.init(config, { seed: seeds.init, threads, dtype: 'float32' });
+  }
+  const policy = await Policy.load(resolve(initFrom), { threads, optimizer: true });
+  const worldVocab = Number(toyModelConfig(shape, extraWords).vocab_size);
+  if (policy.config.vocab_size !== worldVocab) {
+    policy.dispose();
+    throw new Error(
+      `--init-from ${initFrom}: vocab_size ${String(policy.config.vocab_size)} is not this world's ` +
+        `(${String(worldVocab)}); pass a checkpoint made with --world ${args.world}`,
+    );
+  }
+  return policy;
+}
+
 async function train(): Promise<void> {
   const data = fixedWorld
     ? writeFixedWorldData(resolve(args['data-dir']))
@@ -179,8 +204,7 @@ async function train(): Promise<void> {
     `sft: ${examples.length} teacher traces, ${tokens} tokens (${(tokens / examples.length).toFixed(1)} per example)`,
   );
 
-  const config = { ...toyModelConfig(shape, extraWords) } as Parameters<typeof Policy.init>[0];
-  const policy = await Policy.init(config, { seed: seeds.init, threads, dtype: 'float32' });
+  const policy = await startingPolicy();
   console.log(`model: ${policy.numParameters()} parameters, ${JSON.stringify(shape)}`);
 
   const sft: SftOptions = {

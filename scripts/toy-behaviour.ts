@@ -1,11 +1,14 @@
 // Per evaluated checkpoint of a run: pass@1, mean length and how often the responses say "wait" — per
 // response and per 1K tokens, with the standard error of the per-response mean — plus, for the toy pick
-// world, the search depth (tries per response) and how often a response ends without a confirming try.
+// world, the search depth (tries per response), how often a response ends without a confirming try, the
+// share of try lines whose arithmetic is right, and the share of claimed hits ("… Yes, that is right.")
+// whose computed value is not the problem's result (made-up hits; needs the problems: the run's
+// config.json names its evaluation files).
 // Reads <runDir>/evals/*/**/samples.jsonl.gz, prints one row per checkpoint in step order and, with --json,
 // writes the rows. Used for docs/toy.md's "wait" measurements.
 // Usage: npx tsx scripts/toy-behaviour.ts RUN_DIR [--json FILE] [--window 5]
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { keywordCounts } from '../siri/metrics';
@@ -38,11 +41,64 @@ export interface BehaviourRow {
   waitsPer1k: number;
   triesPerResponse: number;
   commitRate: number;
+  /** Try lines whose every `a op b = c.` is right; NaN without try lines. */
+  tryLinesRight: number;
+  /** Claimed hits whose last computed value is not the problem's result; NaN without hits or problems. */
+  falseHits: number;
+}
+
+/** True when every `a op b = c.` in the line is right (+, -, *). */
+export function arithmeticRight(line: string): boolean {
+  return [...line.matchAll(/(\d+) ([-+*]) (\d+) = (\d+)\./g)].every(([, a, op, b, c]) => {
+    const [x, y] = [Number(a), Number(b)];
+    return (op === '+' ? x + y : op === '-' ? x - y : x * y) === Number(c);
+  });
+}
+
+/** The pick world's target ("The result is 58.") of each evaluation problem, by dataset name and index. */
+function pickTargets(dir: string): Map<string, number[]> {
+  const targets = new Map<string, number[]>();
+  let config: { eval?: { dataFiles?: string[]; problemField?: string } };
+  try {
+    config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as typeof config;
+  } catch {
+    return targets;
+  }
+  for (const file of config.eval?.dataFiles ?? []) {
+    const field = config.eval?.problemField ?? 'problem';
+    const lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
+    const values = lines.map((l) => {
+      const m = /The result is (\d+)/.exec(String((JSON.parse(l) as Record<string, unknown>)[field]));
+      return m ? Number(m[1]) : NaN;
+    });
+    targets.set(basename(file).replace(/\.jsonl$/, ''), values);
+  }
+  return targets;
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-function rowOf(checkpoint: string, samples: readonly SampleRecord[]): BehaviourRow {
+/** A samples.jsonl.gz record: the evaluator also writes the name of the dataset it came from. */
+type SampleLine = SampleRecord & { dataset?: string };
+
+function rowOf(
+  checkpoint: string,
+  samples: readonly SampleLine[],
+  targets: Map<string, number[]>,
+): BehaviourRow {
+  const tryLines = samples.flatMap((s) => s.text.split('\n').filter((l) => /^Try \d+/.test(l)));
+  const hits = samples.flatMap((s) =>
+    s.text
+      .split('\n')
+      .filter((l) => /^Try \d+.*Yes, that is right\./.test(l))
+      .map((line) => ({ line, target: targets.get(s.dataset ?? '')?.[s.problemIndex] ?? NaN })),
+  );
+  const falseHits = hits.filter(({ line, target }) => {
+    const values = [...line.matchAll(/= (\d+)\./g)].map((m) => Number(m[1]));
+    return values[values.length - 1] !== target;
+  });
   const waits = samples.map((s) => keywordCounts(s.text, ['wait']).wait ?? 0);
   const m = mean(waits);
   const variance = waits.reduce((a, w) => a + (w - m) ** 2, 0) / Math.max(1, waits.length - 1);
@@ -59,6 +115,8 @@ function rowOf(checkpoint: string, samples: readonly SampleRecord[]): BehaviourR
     triesPerResponse: mean(samples.map((s) => s.text.match(/^Try \d+\W.* = /gm)?.length ?? 0)),
     // Named without a confirming try: "So the number is 35." (the teacher's) or any other ending without a hit.
     commitRate: mean(samples.map((s) => (/Yes, that is right\./.test(s.text) ? 0 : 1))),
+    tryLinesRight: tryLines.filter(arithmeticRight).length / tryLines.length,
+    falseHits: hits.some((h) => Number.isNaN(h.target)) ? NaN : falseHits.length / hits.length,
   };
 }
 
@@ -74,6 +132,7 @@ function stepOf(name: string): number {
   return named !== undefined ? named.step : Number(/(\d+)$/.exec(name)?.[1] ?? Infinity);
 }
 
+const targets = pickTargets(runDir);
 const evalsDir = join(runDir, 'evals');
 const rows = readdirSync(evalsDir)
   .sort((a, b) => stepOf(a) - stepOf(b) || a.localeCompare(b))
@@ -83,18 +142,22 @@ const rows = readdirSync(evalsDir)
         .toString('utf8')
         .split('\n')
         .filter((line) => line.trim() !== '')
-        .map((line) => JSON.parse(line) as SampleRecord),
+        .map((line) => JSON.parse(line) as SampleLine),
     );
-    return rowOf(`${name} (${stepOf(name)})`, samples);
+    return rowOf(`${name} (${stepOf(name)})`, samples, targets);
   })
   .filter((row) => row.samples > 0);
 
-console.log('checkpoint (step)          pass@1  mean len  wait/resp (SE)  wait/1K  tries  commits');
+const percent = (x: number): string => (Number.isNaN(x) ? '-' : `${(100 * x).toFixed(0)}%`).padStart(7);
+console.log(
+  'checkpoint (step)          pass@1  mean len  wait/resp (SE)  wait/1K  tries  commits  try ok  false hits',
+);
 for (const r of rows) {
   console.log(
     `${r.checkpoint.padEnd(26)} ${(100 * r.pass1).toFixed(1).padStart(5)}%  ${r.meanLength.toFixed(1).padStart(8)}  ` +
       `${r.waitsPerResponse.toFixed(2).padStart(9)} (${r.waitsPerResponseSe.toFixed(2)})  ${r.waitsPer1k.toFixed(1).padStart(7)}  ` +
-      `${r.triesPerResponse.toFixed(2).padStart(5)}  ${(100 * r.commitRate).toFixed(0).padStart(6)}%`,
+      `${r.triesPerResponse.toFixed(2).padStart(5)}  ${(100 * r.commitRate).toFixed(0).padStart(6)}%` +
+      ` ${percent(r.tryLinesRight)}  ${percent(r.falseHits).padStart(10)}`,
   );
 }
 
