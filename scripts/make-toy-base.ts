@@ -293,6 +293,15 @@ async function measure(): Promise<void> {
     seeds,
     threads,
     shape,
+    // How the measured checkpoint was trained in this invocation (null with --measure-only).
+    sft: args['measure-only']
+      ? null
+      : {
+          steps: Number(args.steps),
+          batch: Number(args.batch),
+          lr: Number(args.lr),
+          initFrom: args['init-from'] ?? null,
+        },
     ...(searchWorld
       ? { searchTeacher: SEARCH_TEACHER }
       : pickWorld
