@@ -339,7 +339,9 @@ const TOY: RunConfig = {
  * most one try. A 40× faster learning rate than the chain world's, 16 prompts a step and a short first-moment
  * memory (β1 0.5) let the search depth reach each budget's level within a phase; slower settings (lr 5e-5 to
  * 2e-4 on 8 prompts) left it lagging the budget by a quarter cycle, so the phase ends could not show the
- * claim. The price: these updates damage the tiny model's arithmetic (pass@1 64% → 36% after 160 steps).
+ * claim. The price: these updates damage the tiny model's arithmetic (pass@1 64% → 36% after 160 steps),
+ * and the pattern is one seed's: with `seed: 1` the search collapses in the first cycle (the policy names a
+ * candidate without trying any) and never comes back (attempt 22). Kept as the setting that showed it once.
  */
 const TOY_PICK: RunConfig = {
   ...TOY,
