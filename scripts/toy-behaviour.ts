@@ -12,6 +12,7 @@ import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { keywordCounts } from '../siri/metrics';
+import { tryLineRight } from '../toy/pick';
 import type { SampleRecord } from '../eval/results';
 import type { StepMetrics } from '../workflows/types';
 
@@ -45,14 +46,6 @@ export interface BehaviourRow {
   tryLinesRight: number;
   /** Claimed hits whose last computed value is not the problem's result; NaN without hits or problems. */
   falseHits: number;
-}
-
-/** True when every `a op b = c.` in the line is right (+, -, *). */
-export function arithmeticRight(line: string): boolean {
-  return [...line.matchAll(/(\d+) ([-+*]) (\d+) = (\d+)\./g)].every(([, a, op, b, c]) => {
-    const [x, y] = [Number(a), Number(b)];
-    return (op === '+' ? x + y : op === '-' ? x - y : x * y) === Number(c);
-  });
 }
 
 /** The pick world's target ("The result is 58.") of each evaluation problem, by dataset name and index. */
@@ -115,7 +108,7 @@ function rowOf(
     triesPerResponse: mean(samples.map((s) => s.text.match(/^Try \d+\W.* = /gm)?.length ?? 0)),
     // Named without a confirming try: "So the number is 35." (the teacher's) or any other ending without a hit.
     commitRate: mean(samples.map((s) => (/Yes, that is right\./.test(s.text) ? 0 : 1))),
-    tryLinesRight: tryLines.filter(arithmeticRight).length / tryLines.length,
+    tryLinesRight: tryLines.filter(tryLineRight).length / tryLines.length,
     falseHits: hits.some((h) => Number.isNaN(h.target)) ? NaN : falseHits.length / hits.length,
   };
 }

@@ -177,3 +177,15 @@ export function writePickTraces(
   const base = new Rng(seed).fork('toy-pick-teacher');
   return problems.map((p) => writePickTrace(p, base.fork(p.key), options));
 }
+
+/**
+ * Whether every `a op b = c.` on a line holds (+, -, *): "Try 41: 41 * 3 = 123. 123 + 7 = 130." → true. Reads
+ * a model's try lines (the base test, scripts/toy-behaviour.ts); toy/pick.test.ts checks the teacher's
+ * traces with its own arithmetic instead.
+ */
+export function tryLineRight(line: string): boolean {
+  return [...line.matchAll(/(\d+) ([-+*]) (\d+) = (\d+)\./g)].every(([, a, op, b, c]) => {
+    const [x, y] = [Number(a), Number(b)];
+    return (op === '+' ? x + y : op === '-' ? x - y : x * y) === Number(c);
+  });
+}

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { gradeResponse } from '../../grader/index';
 import { readToyData, toRecord } from '../../toy/data';
 import { toyModelConfig } from '../../toy/model-config';
-import { generatePickProblems, PICK_WORDS } from '../../toy/pick';
+import { generatePickProblems, PICK_WORDS, tryLineRight } from '../../toy/pick';
 import { buildToyTokenizerJson } from '../../toy/tokenizer';
 import { greedyTwice } from '../helpers/toy-greedy';
 
@@ -17,14 +17,6 @@ const root = join(import.meta.dirname, '../..');
 const baseDir = join(root, 'toy/pick-base');
 const dataDir = join(root, 'toy/pick-data');
 const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
-
-/** "Try 41: 41 * 3 = 123. 123 + 7 = 130." → whether every equation on the line holds. */
-function tryLineRight(line: string): boolean {
-  return [...line.matchAll(/(\d+) ([-+*]) (\d+) = (\d+)\./g)].every(([, a, op, b, c]) => {
-    const [x, y] = [Number(a), Number(b)];
-    return (op === '+' ? x + y : op === '-' ? x - y : x * y) === Number(c);
-  });
-}
 
 describe(
   'toy pick-world base checkpoint',
