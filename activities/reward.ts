@@ -28,6 +28,8 @@ export interface BatchFile {
   responseMask: number[][];
   /** One advantage per sequence (broadcast to its response tokens by the engine). */
   advantages: number[];
+  /** Sequences per group, in batch order (PPO mini-batches split at group boundaries); absent in old files. */
+  groupSizes?: number[];
 }
 
 interface Group {
@@ -86,14 +88,17 @@ export async function computeReward(
   }
   if (!decision) throw new Error('reward: no rollout files given');
 
+  const groupSizes: number[] = [];
   const batch: BatchFile = {
     step: input.step,
     maxTokens: input.maxTokens,
     sequences: [],
     responseMask: [],
     advantages: [],
+    groupSizes,
   };
   for (const group of decision.batch) {
+    groupSizes.push(group.responses.length);
     // A_i = (R_i − mean(R)) / (std(R) + ε) within the group (Dr. GRPO: without the division).
     const advantages = grpoAdvantages(group.rewards, { normalizeStd: config.normalizeAdvantageStd });
     group.responses.forEach((response, i) => {

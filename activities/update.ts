@@ -5,12 +5,16 @@
  * Idempotent on (runDir, step): a complete checkpoint t from an earlier attempt is returned as is; else the
  * policy is (re)loaded from checkpoint t−1 when memory holds anything else, so a retry yields the same
  * checkpoint t. A non-finite loss or gradient norm writes nothing and fails non-retryably (NonFiniteLoss).
- * Heartbeat: {microBatch, of} per micro-batch (host task queue; heartbeat timeout applies).
+ * Optimizer steps: `miniBatches` per rollout batch (PPO mini-batches of whole groups; see trainMiniBatches).
+ * Heartbeat: {miniBatch, miniBatches, microBatch, of} per micro-batch (host task queue; heartbeat timeout applies).
  * With `prefetchRollout`, step t+1's first rollout batch starts generating right after checkpoint t.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
-import type { UpdateInput, UpdateResult } from '../workflows/activity-types';
+import type { TrainStats, UpdateInput, UpdateResult } from '../workflows/activity-types';
+import type { Policy, TrainStepOptions } from '../native';
+import type { RunConfig } from '../siri/config';
+import { combineMiniBatchStats, inferredGroupSizes, miniBatchRanges } from '../siri/minibatches';
 import type { FileRef } from '../workflows/types';
 import {
   checkpointDir,
@@ -41,7 +45,10 @@ export async function update(input: UpdateInput): Promise<UpdateResult> {
   }
   return runUpdate(
     input,
-    throttledHeartbeat((p: { microBatch: number; of: number }) => ({ step: input.step, ...p })),
+    throttledHeartbeat((p: { microBatch: number; of: number; miniBatch: number; miniBatches: number }) => ({
+      step: input.step,
+      ...p,
+    })),
   );
 }
 
@@ -75,7 +82,7 @@ export function speculateUpdate(
 /** One optimizer step and checkpoint t (no Temporal context needed: a host job runs it too). */
 async function runUpdate(
   input: UpdateInput,
-  onProgress: (p: { microBatch: number; of: number }) => void,
+  onProgress: (p: { microBatch: number; of: number; miniBatch: number; miniBatches: number }) => void,
 ): Promise<UpdateResult> {
   const started = Date.now();
   const completed = input.step + 1;
@@ -98,31 +105,14 @@ async function runUpdate(
       computeDtype: config.computeDtype,
     });
     markUnsaved();
-    let result;
+    let result: TrainStats;
     try {
-      result = await policy.trainStep(
-        { sequences: batch.sequences, responseMask: batch.responseMask, advantages: batch.advantages },
-        {
-          loss: 'grpo',
-          clipLow: config.clipLow,
-          clipHigh: config.clipHigh,
-          ...(config.clipC !== undefined ? { clipC: config.clipC } : {}),
-          lossAggregation: config.lossAggregation,
-          klCoef: config.klCoef,
-          entropyCoef: config.entropyCoef,
-          temperature: config.temperature,
-          lr: config.lr,
-          betas: config.betas,
-          eps: 1e-8,
-          weightDecay: config.weightDecay,
-          gradClip: config.gradClip,
-          microBatchTokens: config.microBatchTokens,
-          activationCheckpointing: config.activationCheckpointing,
-          onProgress: (p: { current: number; total: number }) => {
-            maybeCrash('update', input.step);
-            onProgress({ microBatch: p.current, of: p.total });
-          },
-        },
+      result = await trainMiniBatches(
+        policy,
+        batch,
+        config,
+        () => maybeCrash('update', input.step),
+        onProgress,
       );
     } catch (err) {
       releasePolicy();
@@ -145,16 +135,7 @@ async function runUpdate(
         details: [{ step: input.step, loss: String(result.loss), gradNorm: String(result.gradNorm) }],
       });
     }
-    const stats = {
-      loss: result.loss,
-      clipFracLow: result.clipFracLow,
-      clipFracHigh: result.clipFracHigh,
-      approxKl: result.approxKl,
-      entropy: result.entropy,
-      gradNorm: result.gradNorm,
-      tokens: result.tokens,
-      microBatches: result.microBatches,
-    };
+    const stats = result;
     // The statistics first (a retry that finds checkpoint t complete returns them), then the checkpoint:
     // the engine saves atomically (temp dir, fsync, rename) with a manifest and the tokenizer files.
     const statsFile: StatsFile = { step: input.step, completedSteps: completed, stats, configSha };
@@ -177,6 +158,75 @@ async function runUpdate(
     }
     return { checkpoint, stats, wallMs: Date.now() - started };
   });
+}
+
+/**
+ * The optimizer steps of one rollout batch: `config.miniBatches` contiguous mini-batches of whole groups
+ * (siri/minibatches.ts), one AdamW step each. With more than one, the log-probs of the rollout policy
+ * (checkpoint t−1, at the rollout temperature) are computed first and every step's ratio is taken against
+ * them, so the clip acts from the second step on; with one, the ratio is 1 as before.
+ */
+async function trainMiniBatches(
+  policy: Policy,
+  batch: BatchFile,
+  config: RunConfig,
+  beforeMicroBatchReport: () => void,
+  onProgress: (p: { microBatch: number; of: number; miniBatch: number; miniBatches: number }) => void,
+): Promise<TrainStats> {
+  const groupSizes = batch.groupSizes ?? inferredGroupSizes(batch.sequences.length, config.groupSize);
+  const ranges = miniBatchRanges(groupSizes, config.miniBatches);
+  if (ranges.length === 0) ranges.push({ start: 0, end: batch.sequences.length, groups: 0 });
+  const options: TrainStepOptions = {
+    loss: 'grpo',
+    clipLow: config.clipLow,
+    clipHigh: config.clipHigh,
+    ...(config.clipC !== undefined ? { clipC: config.clipC } : {}),
+    lossAggregation: config.lossAggregation,
+    klCoef: config.klCoef,
+    entropyCoef: config.entropyCoef,
+    temperature: config.temperature,
+    lr: config.lr,
+    betas: config.betas,
+    eps: 1e-8,
+    weightDecay: config.weightDecay,
+    gradClip: config.gradClip,
+    microBatchTokens: config.microBatchTokens,
+    activationCheckpointing: config.activationCheckpointing,
+  };
+  const oldLogprobs =
+    ranges.length > 1
+      ? (
+          await policy.logprobs(batch.sequences, batch.responseMask, {
+            temperature: config.temperature,
+            microBatchTokens: config.microBatchTokens,
+          })
+        ).logprobs
+      : null;
+  const parts: TrainStats[] = [];
+  for (const [index, { start, end }] of ranges.entries()) {
+    const result = await policy.trainStep(
+      {
+        sequences: batch.sequences.slice(start, end),
+        responseMask: batch.responseMask.slice(start, end),
+        advantages: batch.advantages.slice(start, end),
+        ...(oldLogprobs ? { oldLogprobs: oldLogprobs.slice(start, end) } : {}),
+      },
+      {
+        ...options,
+        onProgress: (p: { current: number; total: number }) => {
+          beforeMicroBatchReport();
+          onProgress({
+            microBatch: p.current,
+            of: p.total,
+            miniBatch: index + 1,
+            miniBatches: ranges.length,
+          });
+        },
+      },
+    );
+    parts.push(result);
+  }
+  return combineMiniBatchStats(parts);
 }
 
 /** The statistics the attempt that wrote checkpoint t recorded (identical on every attempt). */

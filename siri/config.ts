@@ -67,6 +67,12 @@ export const RunConfigSchema = z.strictObject({
   groupSize: positiveInt,
   /** Prompts per training step. */
   batchPrompts: positiveInt,
+  /**
+   * Optimizer steps per rollout batch (PPO mini-batches of whole groups, siri/minibatches.ts). With more
+   * than one, every step after the first is off-policy and the clip [1 − clipLow, 1 + clipHigh] acts;
+   * with 1 (the default) the ratio is always 1 and the clip never does. DAPO's recipe uses 16.
+   */
+  miniBatches: positiveInt.default(1),
   /** Divide advantages by the group std (GRPO); false = Dr. GRPO. */
   normalizeAdvantageStd: z.boolean().default(true),
   /** PPO ratio clip: [1 − clipLow, 1 + clipHigh] (DAPO's decoupled clip-higher). */
@@ -245,6 +251,7 @@ const SIRI_1_5B: RunConfig = {
   // The paper does not state the group size; 8 is our choice.
   groupSize: 8,
   batchPrompts: 128, // paper: batch size 128
+  miniBatches: 1, // one optimizer step per rollout batch: the clip below stays inert (DAPO's recipe: 16)
   normalizeAdvantageStd: true,
   clipLow: 0.2, // paper: clip low 0.2 / high 0.28 (DAPO clip-higher)
   clipHigh: 0.28,
@@ -299,6 +306,7 @@ const TOY: RunConfig = {
   loss: 'grpo',
   groupSize: 8,
   batchPrompts: 8,
+  miniBatches: 1,
   normalizeAdvantageStd: true,
   clipLow: 0.2,
   clipHigh: 0.28,
@@ -423,8 +431,23 @@ export function safeParseRunConfig(value: unknown): RunConfigParse {
     throw err;
   }
   const result = RunConfigSchema.safeParse(resolved, { reportInput: true });
-  if (result.success) return { ok: true, config: result.data };
+  if (result.success) {
+    const crossIssues = crossFieldIssues(result.data);
+    return crossIssues.length ? { ok: false, issues: crossIssues } : { ok: true, config: result.data };
+  }
   return { ok: false, issues: describeIssues(result.error.issues) };
+}
+
+/** Checks that involve more than one field (each field alone already passed the schema). */
+function crossFieldIssues(config: RunConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (config.miniBatches > config.batchPrompts) {
+    issues.push({
+      path: 'miniBatches',
+      message: `${config.miniBatches} mini-batches of whole groups need at least as many prompts per step, but batchPrompts is ${config.batchPrompts}: lower miniBatches or raise batchPrompts`,
+    });
+  }
+  return issues;
 }
 
 /** Validates a run config (optionally `preset:` + overrides); throws RunConfigError listing every bad field. */

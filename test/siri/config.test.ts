@@ -89,6 +89,24 @@ describe('parsing', () => {
     assert.deepEqual(c.dynamicSampling, { enabled: false, maxExtraRolloutBatches: 0 });
     assert.equal(c.checkpoint.keepNamed, true);
     assert.equal(c.clipC, undefined);
+    assert.equal(c.miniBatches, 1);
+  });
+
+  test('more PPO mini-batches than prompts per step is rejected, naming both fields', () => {
+    const issues = issuesOf({ preset: 'toy', batchPrompts: 4, miniBatches: 8 });
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      ['miniBatches'],
+    );
+    assert.match(
+      issues[0]?.message ?? '',
+      /8 mini-batches .* batchPrompts is 4: lower miniBatches or raise batchPrompts/,
+    );
+    assert.equal(parseRunConfig({ preset: 'toy', batchPrompts: 4, miniBatches: 4 }).miniBatches, 4);
+    assert.deepEqual(
+      issuesOf({ preset: 'toy', miniBatches: 0 }).map((i) => i.path),
+      ['miniBatches'],
+    );
   });
 
   test('a preset with overrides; a schedule of another kind replaces the preset schedule whole', () => {
