@@ -16,6 +16,58 @@ export function passAt1(perProblem: readonly (readonly boolean[])[]): number {
   return total / perProblem.length;
 }
 
+/** pass@1 of two models on the same problems, and their difference with its paired standard error. */
+export interface PairedPassAt1 {
+  problems: number;
+  passAt1A: number;
+  passAt1B: number;
+  /** pass@1(A) − pass@1(B). */
+  difference: number;
+  /** Standard error of the difference over problems. */
+  standardError: number;
+}
+
+/**
+ * Compares two models evaluated on the same n problems. Per problem i, d_i = acc_A,i − acc_B,i (each the
+ * share of that model's samples that are correct); the difference of pass@1 is mean(d) and its standard
+ * error sd(d) / √n with the unbiased sd (n − 1). Pairing by problem removes the spread of problem
+ * difficulty that two independent standard errors would count twice. Problems are matched by key; a key
+ * missing on either side is an error.
+ */
+export function pairedPassAt1(
+  a: ReadonlyMap<string, readonly boolean[]>,
+  b: ReadonlyMap<string, readonly boolean[]>,
+): PairedPassAt1 {
+  if (a.size === 0) throw new RangeError('a paired comparison needs at least one problem');
+  if (a.size !== b.size) throw new RangeError(`the two evaluations have ${a.size} and ${b.size} problems`);
+  const share = (samples: readonly boolean[], key: string): number => {
+    if (samples.length === 0) throw new RangeError(`problem ${key} has no samples`);
+    return samples.filter(Boolean).length / samples.length;
+  };
+  const diffs: number[] = [];
+  let sumA = 0;
+  let sumB = 0;
+  for (const [key, samplesA] of a) {
+    const samplesB = b.get(key);
+    if (samplesB === undefined) throw new RangeError(`problem ${key} is in the first evaluation only`);
+    const accA = share(samplesA, key);
+    const accB = share(samplesB, key);
+    sumA += accA;
+    sumB += accB;
+    diffs.push(accA - accB);
+  }
+  const n = diffs.length;
+  const mean = diffs.reduce((s, d) => s + d, 0) / n;
+  const variance = n > 1 ? diffs.reduce((s, d) => s + (d - mean) * (d - mean), 0) / (n - 1) : 0;
+  return {
+    problems: n,
+    passAt1A: sumA / n,
+    passAt1B: sumB / n,
+    difference: mean,
+    standardError: Math.sqrt(variance / n),
+  };
+}
+
 /**
  * Unbiased pass@k of one problem with n samples of which c are correct (Chen et al. 2021):
  *   pass@k = 1 − C(n − c, k) / C(n, k) = 1 − ∏_{i = n − c + 1}^{n} (1 − k / i)

@@ -4,6 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  pairedPassAt1,
   DEFAULT_BEHAVIOUR_KEYWORDS,
   accuracyCompressionRatio,
   entropyFromLogits,
@@ -41,6 +42,42 @@ function bruteForcePassAtK(n: number, c: number, k: number): number {
   }
   return hits / subsets;
 }
+
+describe('paired pass@1 difference', () => {
+  test('hand-computed: per-problem differences, their mean and sd/√n', () => {
+    const a = new Map([
+      ['p1', [true, true, false, false]], // 0.5
+      ['p2', [true, true, true, true]], // 1.0
+      ['p3', [false, false, false, false]], // 0
+    ]);
+    const b = new Map([
+      ['p3', [false, false, false, true]], // 0.25 (order of keys does not matter)
+      ['p1', [true, false, false, false]], // 0.25
+      ['p2', [true, true, true, false]], // 0.75
+    ]);
+    // d = [0.25, 0.25, −0.25]: mean 1/12; sd² = (2·(1/6)² + (1/3)²) / 2 = 1/12; SE = √(1/12 / 3) = 1/6.
+    const r = pairedPassAt1(a, b);
+    assert.equal(r.problems, 3);
+    assert.ok(Math.abs(r.passAt1A - 0.5) < 1e-12);
+    assert.ok(Math.abs(r.passAt1B - 5 / 12) < 1e-12);
+    assert.ok(Math.abs(r.difference - 1 / 12) < 1e-12);
+    assert.ok(Math.abs(r.standardError - 1 / 6) < 1e-12);
+  });
+
+  test('problems must match, each with samples', () => {
+    const one = new Map([['p1', [true]]]);
+    assert.throws(
+      () => pairedPassAt1(one, new Map([['p2', [true]]])),
+      /problem p1 is in the first evaluation only/,
+    );
+    assert.throws(() => pairedPassAt1(one, new Map()), /1 and 0 problems/);
+    assert.throws(
+      () => pairedPassAt1(new Map([['p1', []]]), new Map([['p1', [true]]])),
+      /problem p1 has no samples/,
+    );
+    assert.throws(() => pairedPassAt1(new Map(), new Map()), /at least one problem/);
+  });
+});
 
 describe('pass@k', () => {
   test('equals brute-force enumeration of k-subsets for every n <= 10', () => {
