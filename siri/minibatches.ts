@@ -70,14 +70,17 @@ export interface MiniBatchStats {
  * The statistics of a whole update from its mini-batches: loss, clip fractions, approx. KL and entropy as
  * means weighted by each mini-batch's response tokens (the token-level average over the rollout batch),
  * the gradient norm as the plain mean of the per-step norms (each before clipping), tokens and
- * micro-batches summed.
+ * micro-batches summed. Only these fields: the engine's result also carries e.g. its optimizer step count,
+ * which must not stand in for the training step in the metrics.
  */
 export function combineMiniBatchStats(parts: readonly MiniBatchStats[]): MiniBatchStats {
   if (parts.length === 0) throw new RangeError('no mini-batch statistics to combine');
-  if (parts.length === 1) return { ...parts[0]! };
   const tokens = parts.reduce((s, p) => s + p.tokens, 0);
+  // Weighted by response tokens; a plain mean when no part has any.
   const weighted = (pick: (p: MiniBatchStats) => number): number =>
-    tokens > 0 ? parts.reduce((s, p) => s + pick(p) * p.tokens, 0) / tokens : 0;
+    tokens > 0
+      ? parts.reduce((s, p) => s + pick(p) * p.tokens, 0) / tokens
+      : parts.reduce((s, p) => s + pick(p), 0) / parts.length;
   return {
     loss: weighted((p) => p.loss),
     clipFracLow: weighted((p) => p.clipFracLow),

@@ -78,5 +78,9 @@ test('update statistics: token-weighted means, mean grad norm, summed counts', (
   assert.equal(combined.tokens, 400);
   assert.equal(combined.microBatches, 3);
   assert.deepEqual(combineMiniBatchStats([b]), b);
+  // Only the statistics: the engine's result also has its optimizer step count, which once leaked into
+  // metrics.jsonl as the training step (1501 for a base trained 1,500 SFT steps).
+  const engineResult = { ...b, step: 1501, refKl: 0 };
+  assert.deepEqual(combineMiniBatchStats([engineResult]), b);
   assert.throws(() => combineMiniBatchStats([]), /no mini-batch statistics/);
 });

@@ -85,6 +85,19 @@ test(
       );
       assert.ok(two.result.stats.approxKl > 0);
       assert.equal(two.result.stats.tokens, one.result.stats.tokens);
+      // The update reports training statistics only (spread into metrics.jsonl after its `step`).
+      const statKeys = [
+        'approxKl',
+        'clipFracHigh',
+        'clipFracLow',
+        'entropy',
+        'gradNorm',
+        'loss',
+        'microBatches',
+        'tokens',
+      ];
+      assert.deepEqual(Object.keys(one.result.stats).sort(), statKeys);
+      assert.deepEqual(Object.keys(two.result.stats).sort(), statKeys);
       const weights = (c: CheckpointRef): string => sha256(join(c.path, 'model.safetensors'));
       assert.notEqual(weights(two.result.checkpoint), weights(one.result.checkpoint));
 
