@@ -4,11 +4,11 @@
 //   results.md        a table for people;
 //   results.json      every number, the config, model path, seed, template and versions — written last,
 //                     so its presence means the directory is complete.
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import {
   DEFAULT_BEHAVIOUR_KEYWORDS,
@@ -338,6 +338,26 @@ export async function readEvalResults(path: string): Promise<EvalResultsFile> {
 export async function* readSamples(path: string): AsyncGenerator<StoredSample> {
   const lines = createInterface({ input: createReadStream(path).pipe(createGunzip()), crlfDelay: Infinity });
   for await (const line of lines) if (line.trim() !== '') yield JSON.parse(line) as StoredSample;
+}
+
+/** Every samples.jsonl.gz under `dir`, at any depth (a results directory, or a run's evals/ or one of its checkpoints). */
+export function samplesFilesUnder(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) return samplesFilesUnder(path);
+      return name === 'samples.jsonl.gz' ? [path] : [];
+    });
+}
+
+/** All samples of one samples.jsonl.gz, read at once (for scripts; `readSamples` streams). */
+export function readSamplesSync<T = StoredSample>(path: string): T[] {
+  return gunzipSync(readFileSync(path))
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as T);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -3,10 +3,9 @@
 // and its z = difference / SE. Reads every samples.jsonl.gz under each results directory (`siri eval --out`
 // or a run's evals/<checkpoint>). Used for docs/experiment-toy.md's check of "SIRI-high is the most accurate".
 // Usage: npx tsx scripts/compare-evals.ts LABEL=DIR LABEL=DIR [...] [--json FILE]
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { gunzipSync } from 'node:zlib';
+import { readSamplesSync, samplesFilesUnder } from '../eval/results';
 import { pairedPassAt1, type PairedPassAt1 } from '../siri/metrics';
 
 const { values: args, positionals } = parseArgs({
@@ -17,15 +16,6 @@ if (positionals.length < 2) {
   throw new Error('usage: npx tsx scripts/compare-evals.ts LABEL=DIR LABEL=DIR [...] [--json FILE]');
 }
 
-/** Every samples.jsonl.gz under dir. */
-function samplesFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return samplesFiles(path);
-    return name === 'samples.jsonl.gz' ? [path] : [];
-  });
-}
-
 interface SampleLine {
   dataset: string;
   problemId: string;
@@ -34,13 +24,11 @@ interface SampleLine {
 
 /** Per problem (dataset/problemId), the correctness of each sample. */
 function correctnessByProblem(dir: string): Map<string, boolean[]> {
-  const files = samplesFiles(dir);
+  const files = samplesFilesUnder(dir);
   if (files.length === 0) throw new Error(`${dir}: no samples.jsonl.gz under it`);
   const byProblem = new Map<string, boolean[]>();
   for (const file of files) {
-    for (const line of gunzipSync(readFileSync(file)).toString('utf8').split('\n')) {
-      if (line.trim() === '') continue;
-      const s = JSON.parse(line) as SampleLine;
+    for (const s of readSamplesSync<SampleLine>(file)) {
       const key = `${s.dataset}/${s.problemId}`;
       const list = byProblem.get(key) ?? [];
       list.push(s.correct);

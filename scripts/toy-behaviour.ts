@@ -7,13 +7,12 @@
 // Reads <runDir>/evals/*/**/samples.jsonl.gz, prints one row per checkpoint in step order and, with --json,
 // writes the rows. Used for docs/toy.md's "wait" measurements.
 // Usage: npx tsx scripts/toy-behaviour.ts RUN_DIR [--json FILE] [--window 5]
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { gunzipSync } from 'node:zlib';
 import { keywordCounts } from '../siri/metrics';
 import { tryLineRight } from '../toy/pick';
-import type { SampleRecord } from '../eval/results';
+import { readSamplesSync, samplesFilesUnder, type SampleRecord } from '../eval/results';
 import type { StepMetrics } from '../workflows/types';
 
 const { values: args, positionals } = parseArgs({
@@ -22,15 +21,6 @@ const { values: args, positionals } = parseArgs({
 });
 const runDir = positionals[0];
 if (runDir === undefined) throw new Error('usage: npx tsx scripts/toy-behaviour.ts RUN_DIR [--json FILE]');
-
-/** Every samples.jsonl.gz under dir. */
-function samplesFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return samplesFiles(path);
-    return name === 'samples.jsonl.gz' ? [path] : [];
-  });
-}
 
 export interface BehaviourRow {
   checkpoint: string;
@@ -130,12 +120,8 @@ const evalsDir = join(runDir, 'evals');
 const rows = readdirSync(evalsDir)
   .sort((a, b) => stepOf(a) - stepOf(b) || a.localeCompare(b))
   .map((name) => {
-    const samples = samplesFiles(join(evalsDir, name)).flatMap((file) =>
-      gunzipSync(readFileSync(file))
-        .toString('utf8')
-        .split('\n')
-        .filter((line) => line.trim() !== '')
-        .map((line) => JSON.parse(line) as SampleLine),
+    const samples = samplesFilesUnder(join(evalsDir, name)).flatMap((file) =>
+      readSamplesSync<SampleLine>(file),
     );
     return rowOf(`${name} (${stepOf(name)})`, samples, targets);
   })

@@ -4,10 +4,21 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  readSamplesSync,
+  samplesFilesUnder,
   aggregateDataset,
   collectVersions,
   defaultKs,
@@ -287,6 +298,34 @@ describe('writeEvalResults', () => {
     assert.match(md, /^# Evaluation$/m);
     assert.match(md, /\| 194 \| – \| 230 \| 25\.0% \| – \| 0 \|/);
     assert.match(md, /torch n\/a/);
+  });
+});
+
+describe('samplesFilesUnder / readSamplesSync', () => {
+  test('finds every samples.jsonl.gz at any depth, in name order, and reads its lines', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'siri-samples-'));
+    try {
+      mkdirSync(join(dir, 'b', 'shard-1'), { recursive: true });
+      mkdirSync(join(dir, 'a'), { recursive: true });
+      const rows = [
+        { problemId: 'p1', correct: true },
+        { problemId: 'p2', correct: false },
+      ];
+      writeFileSync(
+        join(dir, 'a', 'samples.jsonl.gz'),
+        gzipSync(rows.map((r) => JSON.stringify(r)).join('\n') + '\n\n'),
+      );
+      writeFileSync(join(dir, 'b', 'shard-1', 'samples.jsonl.gz'), gzipSync(''));
+      writeFileSync(join(dir, 'b', 'samples.jsonl'), 'not gzipped, not a samples file');
+      assert.deepEqual(samplesFilesUnder(dir), [
+        join(dir, 'a', 'samples.jsonl.gz'),
+        join(dir, 'b', 'shard-1', 'samples.jsonl.gz'),
+      ]);
+      assert.deepEqual(readSamplesSync(join(dir, 'a', 'samples.jsonl.gz')), rows);
+      assert.deepEqual(readSamplesSync(join(dir, 'b', 'shard-1', 'samples.jsonl.gz')), []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
