@@ -78,27 +78,30 @@ export async function evalShard(shard: EvalShardInput): Promise<{ samples: numbe
     return { samples: (JSON.parse(gunzipSync(readFileSync(path)).toString('utf8')) as unknown[]).length };
   const tokenizer = await tokenizerFor(job.modelDir);
   const context = Context.current();
-  const samples = await withPolicyLock(async () => {
-    const model = modelRef(job.modelDir);
-    const policy = await policyAt(`eval:${job.modelDir}`, model.ref, job.device, {
-      plainModelDir: model.plain,
-    });
-    return sampleAndGrade(
-      policy,
-      tokenizer,
-      set,
-      {
-        template: job.template,
-        samples: job.samples,
-        temperature: job.temperature,
-        topP: job.topP,
-        maxTokens: job.maxTokens,
-        seed: job.seed,
-      },
-      { from: shard.from, to: shard.to },
-      (p) => context.heartbeat(p),
-    );
-  });
+  const samples = await withPolicyLock(
+    async () => {
+      const model = modelRef(job.modelDir);
+      const policy = await policyAt(`eval:${job.modelDir}`, model.ref, job.device, {
+        plainModelDir: model.plain,
+      });
+      return sampleAndGrade(
+        policy,
+        tokenizer,
+        set,
+        {
+          template: job.template,
+          samples: job.samples,
+          temperature: job.temperature,
+          topP: job.topP,
+          maxTokens: job.maxTokens,
+          seed: job.seed,
+        },
+        { from: shard.from, to: shard.to },
+        (p) => context.heartbeat(p),
+      );
+    },
+    () => context.heartbeat({ phase: 'waiting for the policy' }),
+  );
   atomicWriteFile(path, gzipSync(JSON.stringify(samples)));
   return { samples: samples.length };
 }

@@ -52,18 +52,21 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     seed: config.seed,
     kvCacheDtype: config.kvCacheDtype,
   };
-  const samples = await withPolicyLock(async () => {
-    const policy = await policyAt(input.runId, input.checkpoint, config.device, {
-      computeDtype: config.computeDtype,
-    });
-    const perSet = [];
-    for (const set of sets) {
-      perSet.push(
-        await sampleAndGrade(policy, tokenizer, set, settings, undefined, (p) => context.heartbeat(p)),
-      );
-    }
-    return perSet;
-  });
+  const samples = await withPolicyLock(
+    async () => {
+      const policy = await policyAt(input.runId, input.checkpoint, config.device, {
+        computeDtype: config.computeDtype,
+      });
+      const perSet = [];
+      for (const set of sets) {
+        perSet.push(
+          await sampleAndGrade(policy, tokenizer, set, settings, undefined, (p) => context.heartbeat(p)),
+        );
+      }
+      return perSet;
+    },
+    () => context.heartbeat({ phase: 'waiting for the policy' }),
+  );
   if (input.prefetchRollout && input.step >= 0) {
     // Queued behind the policy lock; the rollout activity of the next step adopts it.
     prefetchRollout({

@@ -116,6 +116,10 @@ function existingRollout(input: RolloutInput, startedAtMs: number): RolloutResul
   };
 }
 
+/** While the rollout waits its turn for the worker's policy, its progress says so (and heartbeats). */
+const waitingFor = (onProgress: (p: RolloutProgress) => void) => (): void =>
+  onProgress({ phase: 'waiting for the policy', tokens: 0, active: 0 });
+
 /**
  * Generates and writes the rollout file (no Temporal context needed: the prefetch calls it too).
  * `onProgress` sees {phase, tokens, active} for every progress report of the engine.
@@ -169,7 +173,7 @@ async function generateRollout(
         },
       },
     );
-  });
+  }, waitingFor(onProgress));
   const file: RolloutFile = {
     step: input.step,
     shard: input.shard,

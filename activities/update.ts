@@ -6,7 +6,8 @@
  * policy is (re)loaded from checkpoint t−1 when memory holds anything else, so a retry yields the same
  * checkpoint t. A non-finite loss or gradient norm writes nothing and fails non-retryably (NonFiniteLoss).
  * Optimizer steps: `miniBatches` per rollout batch (PPO mini-batches of whole groups; see trainMiniBatches).
- * Heartbeat: {miniBatch, miniBatches, microBatch, of} per micro-batch (host task queue; heartbeat timeout applies).
+ * Heartbeat: {miniBatch, miniBatches, microBatch, of} per micro-batch, and with `of: 0` every second while it
+ * waits for the worker's policy behind other work (host task queue; heartbeat timeout applies).
  * With `prefetchRollout`, step t+1's first rollout batch starts generating right after checkpoint t.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -100,64 +101,67 @@ async function runUpdate(
   const config = readRunConfig(input.runDir);
   const batch = JSON.parse(readVerified(input.batchRef).toString('utf8')) as BatchFile;
 
-  return withPolicyLock(async () => {
-    const policy = await policyAt(input.runId, input.checkpoint, config.device, {
-      computeDtype: config.computeDtype,
-    });
-    markUnsaved();
-    let result: TrainStats;
-    try {
-      result = await trainMiniBatches(
-        policy,
-        batch,
-        config,
-        () => maybeCrash('update', input.step),
-        onProgress,
-      );
-    } catch (err) {
-      releasePolicy();
-      throw err;
-    }
-    // The loss and gradient norm were computed before the optimizer step; a tiny forward pass after it
-    // catches weights that the step itself made non-finite (e.g. an absurd learning rate).
-    const probe =
-      batch.sequences.length > 0
-        ? await policy.logprobs([batch.sequences[0] ?? []], [batch.responseMask[0] ?? []])
-        : null;
-    const probeFinite = probe === null || (probe.logprobs[0] ?? []).every((x) => Number.isFinite(x));
-    if (!Number.isFinite(result.loss) || !Number.isFinite(result.gradNorm) || !probeFinite) {
-      // The in-memory weights may be damaged: drop them so nothing reuses them; write nothing.
-      releasePolicy();
-      throw ApplicationFailure.create({
-        message: `step ${input.step}: ${probeFinite ? `the loss is ${result.loss} and the gradient norm ${result.gradNorm}` : 'the weights became non-finite after the optimizer step'} (not finite); no checkpoint was written. Change the config (e.g. a lower lr) and run \`siri resume\`.`,
-        type: 'NonFiniteLoss',
-        nonRetryable: true,
-        details: [{ step: input.step, loss: String(result.loss), gradNorm: String(result.gradNorm) }],
+  return withPolicyLock(
+    async () => {
+      const policy = await policyAt(input.runId, input.checkpoint, config.device, {
+        computeDtype: config.computeDtype,
       });
-    }
-    const stats = result;
-    // The statistics first (a retry that finds checkpoint t complete returns them), then the checkpoint:
-    // the engine saves atomically (temp dir, fsync, rename) with a manifest and the tokenizer files.
-    const statsFile: StatsFile = { step: input.step, completedSteps: completed, stats, configSha };
-    atomicWriteJson(statsPath, statsFile);
-    const dir = checkpointDir(input.runDir, completed);
-    crashDuringSave(dir, input.step);
-    await policy.save(dir, { optimizer: true });
-    const checkpoint = checkpointRef(dir, completed, input.checkpointName);
-    markSaved(input.runId, checkpoint);
-    if (input.prefetchRollout) {
-      // Queued behind this lock: it starts the moment this update returns.
-      prefetchRollout({
-        runId: input.runId,
-        runDir: input.runDir,
-        step: completed,
-        shard: 0,
-        maxTokens: input.prefetchRollout.maxTokens,
-        checkpoint,
-      });
-    }
-    return { checkpoint, stats, wallMs: Date.now() - started };
-  });
+      markUnsaved();
+      let result: TrainStats;
+      try {
+        result = await trainMiniBatches(
+          policy,
+          batch,
+          config,
+          () => maybeCrash('update', input.step),
+          onProgress,
+        );
+      } catch (err) {
+        releasePolicy();
+        throw err;
+      }
+      // The loss and gradient norm were computed before the optimizer step; a tiny forward pass after it
+      // catches weights that the step itself made non-finite (e.g. an absurd learning rate).
+      const probe =
+        batch.sequences.length > 0
+          ? await policy.logprobs([batch.sequences[0] ?? []], [batch.responseMask[0] ?? []])
+          : null;
+      const probeFinite = probe === null || (probe.logprobs[0] ?? []).every((x) => Number.isFinite(x));
+      if (!Number.isFinite(result.loss) || !Number.isFinite(result.gradNorm) || !probeFinite) {
+        // The in-memory weights may be damaged: drop them so nothing reuses them; write nothing.
+        releasePolicy();
+        throw ApplicationFailure.create({
+          message: `step ${input.step}: ${probeFinite ? `the loss is ${result.loss} and the gradient norm ${result.gradNorm}` : 'the weights became non-finite after the optimizer step'} (not finite); no checkpoint was written. Change the config (e.g. a lower lr) and run \`siri resume\`.`,
+          type: 'NonFiniteLoss',
+          nonRetryable: true,
+          details: [{ step: input.step, loss: String(result.loss), gradNorm: String(result.gradNorm) }],
+        });
+      }
+      const stats = result;
+      // The statistics first (a retry that finds checkpoint t complete returns them), then the checkpoint:
+      // the engine saves atomically (temp dir, fsync, rename) with a manifest and the tokenizer files.
+      const statsFile: StatsFile = { step: input.step, completedSteps: completed, stats, configSha };
+      atomicWriteJson(statsPath, statsFile);
+      const dir = checkpointDir(input.runDir, completed);
+      crashDuringSave(dir, input.step);
+      await policy.save(dir, { optimizer: true });
+      const checkpoint = checkpointRef(dir, completed, input.checkpointName);
+      markSaved(input.runId, checkpoint);
+      if (input.prefetchRollout) {
+        // Queued behind this lock: it starts the moment this update returns.
+        prefetchRollout({
+          runId: input.runId,
+          runDir: input.runDir,
+          step: completed,
+          shard: 0,
+          maxTokens: input.prefetchRollout.maxTokens,
+          checkpoint,
+        });
+      }
+      return { checkpoint, stats, wallMs: Date.now() - started };
+    },
+    () => onProgress({ microBatch: 0, of: 0, miniBatch: 0, miniBatches: config.miniBatches }),
+  );
 }
 
 /**

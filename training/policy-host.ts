@@ -16,9 +16,25 @@ interface HeldPolicy {
 let held: HeldPolicy | null = null;
 let queue: Promise<unknown> = Promise.resolve();
 
-/** Serialises use of the held policy: one model activity at a time per worker. */
-export function withPolicyLock<T>(fn: () => Promise<T>): Promise<T> {
-  const run = queue.then(fn, fn);
+/**
+ * Serialises use of the held policy: one model activity at a time per worker. `whileWaiting` is called every
+ * `intervalMs` until `fn` starts: an activity queued behind other work on this worker (another run's
+ * rollout, update or evaluation, or work run ahead) is alive while it waits and must heartbeat, or its
+ * heartbeat timeout declares the worker dead and moves the run.
+ */
+export function withPolicyLock<T>(
+  fn: () => Promise<T>,
+  whileWaiting?: () => void,
+  intervalMs = 1000,
+): Promise<T> {
+  let timer: ReturnType<typeof setInterval> | undefined =
+    whileWaiting === undefined ? undefined : setInterval(whileWaiting, intervalMs);
+  const start = (): Promise<T> => {
+    clearInterval(timer);
+    timer = undefined;
+    return fn();
+  };
+  const run = queue.then(start, start);
   queue = run.catch(() => undefined);
   return run;
 }
