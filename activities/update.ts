@@ -46,11 +46,16 @@ export async function update(input: UpdateInput): Promise<UpdateResult> {
   }
   return runUpdate(
     input,
-    throttledHeartbeat((p: { microBatch: number; of: number; miniBatch: number; miniBatches: number }) => ({
-      step: input.step,
-      ...p,
-    })),
+    throttledHeartbeat((p: UpdateProgress) => ({ step: input.step, ...p })),
   );
+}
+
+/** Where an update stands: micro-batch `microBatch` of `of` in mini-batch `miniBatch` (`of` 0: waiting for the policy). */
+interface UpdateProgress {
+  microBatch: number;
+  of: number;
+  miniBatch: number;
+  miniBatches: number;
 }
 
 /** An update a host ran ahead, with the hash of the batch it trained on. */
@@ -81,10 +86,7 @@ export function speculateUpdate(
 }
 
 /** One optimizer step and checkpoint t (no Temporal context needed: a host job runs it too). */
-async function runUpdate(
-  input: UpdateInput,
-  onProgress: (p: { microBatch: number; of: number; miniBatch: number; miniBatches: number }) => void,
-): Promise<UpdateResult> {
+async function runUpdate(input: UpdateInput, onProgress: (p: UpdateProgress) => void): Promise<UpdateResult> {
   const started = Date.now();
   const completed = input.step + 1;
   const statsPath = checkpointStatsPath(input.runDir, completed);
@@ -107,15 +109,12 @@ async function runUpdate(
         computeDtype: config.computeDtype,
       });
       markUnsaved();
-      let result: TrainStats;
+      let stats: TrainStats;
       try {
-        result = await trainMiniBatches(
-          policy,
-          batch,
-          config,
-          () => maybeCrash('update', input.step),
-          onProgress,
-        );
+        stats = await trainMiniBatches(policy, batch, config, (p) => {
+          maybeCrash('update', input.step);
+          onProgress(p);
+        });
       } catch (err) {
         releasePolicy();
         throw err;
@@ -127,17 +126,16 @@ async function runUpdate(
           ? await policy.logprobs([batch.sequences[0] ?? []], [batch.responseMask[0] ?? []])
           : null;
       const probeFinite = probe === null || (probe.logprobs[0] ?? []).every((x) => Number.isFinite(x));
-      if (!Number.isFinite(result.loss) || !Number.isFinite(result.gradNorm) || !probeFinite) {
+      if (!Number.isFinite(stats.loss) || !Number.isFinite(stats.gradNorm) || !probeFinite) {
         // The in-memory weights may be damaged: drop them so nothing reuses them; write nothing.
         releasePolicy();
         throw ApplicationFailure.create({
-          message: `step ${input.step}: ${probeFinite ? `the loss is ${result.loss} and the gradient norm ${result.gradNorm}` : 'the weights became non-finite after the optimizer step'} (not finite); no checkpoint was written. Change the config (e.g. a lower lr) and run \`siri resume\`.`,
+          message: `step ${input.step}: ${probeFinite ? `the loss is ${stats.loss} and the gradient norm ${stats.gradNorm}` : 'the weights became non-finite after the optimizer step'} (not finite); no checkpoint was written. Change the config (e.g. a lower lr) and run \`siri resume\`.`,
           type: 'NonFiniteLoss',
           nonRetryable: true,
-          details: [{ step: input.step, loss: String(result.loss), gradNorm: String(result.gradNorm) }],
+          details: [{ step: input.step, loss: String(stats.loss), gradNorm: String(stats.gradNorm) }],
         });
       }
-      const stats = result;
       // The statistics first (a retry that finds checkpoint t complete returns them), then the checkpoint:
       // the engine saves atomically (temp dir, fsync, rename) with a manifest and the tokenizer files.
       const statsFile: StatsFile = { step: input.step, completedSteps: completed, stats, configSha };
@@ -174,8 +172,7 @@ async function trainMiniBatches(
   policy: Policy,
   batch: BatchFile,
   config: RunConfig,
-  beforeMicroBatchReport: () => void,
-  onProgress: (p: { microBatch: number; of: number; miniBatch: number; miniBatches: number }) => void,
+  onProgress: (p: UpdateProgress) => void,
 ): Promise<TrainStats> {
   const groupSizes = batch.groupSizes ?? inferredGroupSizes(batch.sequences.length, config.groupSize);
   const ranges = miniBatchRanges(groupSizes, config.miniBatches);
@@ -217,15 +214,13 @@ async function trainMiniBatches(
       },
       {
         ...options,
-        onProgress: (p: { current: number; total: number }) => {
-          beforeMicroBatchReport();
+        onProgress: (p: { current: number; total: number }) =>
           onProgress({
             microBatch: p.current,
             of: p.total,
             miniBatch: index + 1,
             miniBatches: ranges.length,
-          });
-        },
+          }),
       },
     );
     parts.push(result);

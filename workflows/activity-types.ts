@@ -3,6 +3,7 @@
 import type { CheckpointRef, EvalSummary, FileRef, StepMetrics } from './types';
 import type { EvalRunConfig } from '../eval/results';
 import type { TemplateName } from '../eval/templates';
+import type { MiniBatchStats } from '../siri/minibatches';
 
 export interface HostLease {
   /** The worker-specific task queue of the worker that answered (it will hold the policy). */
@@ -103,16 +104,8 @@ export interface UpdateInput {
   prefetchRollout?: { maxTokens: number };
 }
 
-export interface TrainStats {
-  loss: number;
-  clipFracLow: number;
-  clipFracHigh: number;
-  approxKl: number;
-  entropy: number;
-  gradNorm: number;
-  tokens: number;
-  microBatches: number;
-}
+/** Training statistics of one update (all its mini-batches combined; siri/minibatches.ts). */
+export type TrainStats = MiniBatchStats;
 
 export interface UpdateResult {
   /** Checkpoint t (completed updates = step + 1). */

@@ -5,9 +5,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { prepareRun } from '../../activities/prepare-run';
-import { rollout } from '../../activities/rollout';
 import { computeReward, readBatchFile } from '../../activities/reward';
 import { update } from '../../activities/update';
 import { loadRunConfigFile } from '../../cli/config-file';
@@ -15,7 +12,8 @@ import { Policy } from '../../native';
 import { writeFileRef } from '../../training/files';
 import { releasePolicy } from '../../training/policy-host';
 import type { CheckpointRef } from '../../workflows/types';
-import type { PrepareRunResult, RolloutResult, UpdateResult } from '../../workflows/activity-types';
+import type { UpdateResult } from '../../workflows/activity-types';
+import { prepareAndRollOutStep0 } from '../helpers/step0';
 import { tempDir } from '../helpers/temporal';
 import { makeWorld, sha256, worldAvailable } from '../durability/world';
 
@@ -32,18 +30,8 @@ interface Trained {
 
 /** Prepares a run, rolls out step 0, writes a batch with ADVANTAGES and runs the update activity. */
 async function trainStep0(runDir: string, configPath: string): Promise<Trained> {
-  const env = new MockActivityEnvironment();
-  const config = loadRunConfigFile(configPath);
-  const prepared: PrepareRunResult = await env.run(prepareRun, { runId: 'r', runDir, config });
   const maxTokens = 64;
-  const rolled: RolloutResult = await env.run(rollout, {
-    runId: 'r',
-    runDir,
-    step: 0,
-    shard: 0,
-    maxTokens,
-    checkpoint: prepared.baseCheckpoint,
-  });
+  const { env, baseCheckpoint, rolled } = await prepareAndRollOutStep0(runDir, configPath, maxTokens);
   const graded = await computeReward({ runDir, step: 0, maxTokens, rolloutRefs: [rolled.rolloutRef] }, null);
   const batch = readBatchFile(graded.batchRef.path);
   assert.deepEqual(batch.groupSizes, [4, 4]);
@@ -53,10 +41,10 @@ async function trainStep0(runDir: string, configPath: string): Promise<Trained> 
     runId: 'r',
     runDir,
     step: 0,
-    checkpoint: prepared.baseCheckpoint,
+    checkpoint: baseCheckpoint,
     batchRef,
   });
-  return { base: prepared.baseCheckpoint, batchPath, result };
+  return { base: baseCheckpoint, batchPath, result };
 }
 
 test(

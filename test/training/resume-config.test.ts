@@ -6,15 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { prepareRun } from '../../activities/prepare-run';
-import { rollout } from '../../activities/rollout';
 import { computeReward } from '../../activities/reward';
 import { update } from '../../activities/update';
-import { loadRunConfigFile } from '../../cli/config-file';
 import { releasePolicy } from '../../training/policy-host';
 import type { CheckpointRef } from '../../workflows/types';
-import type { PrepareRunResult, RolloutResult, UpdateResult } from '../../workflows/activity-types';
+import type { UpdateResult } from '../../workflows/activity-types';
+import { prepareAndRollOutStep0 } from '../helpers/step0';
 import { tempDir } from '../helpers/temporal';
 import { makeWorld, sha256, worldAvailable } from '../durability/world';
 
@@ -22,19 +19,8 @@ const skip = worldAvailable() ? false : 'the toy base model (toy/base) is not bu
 
 /** Prepares the run (or re-prepares it with a new config) and trains step 0; returns checkpoint 1. */
 async function trainStep0(runDir: string, configPath: string): Promise<CheckpointRef> {
-  const env = new MockActivityEnvironment();
-  const config = loadRunConfigFile(configPath);
-  const prepared: PrepareRunResult = await env.run(prepareRun, { runId: 'r', runDir, config });
-  const baseCheckpoint = prepared.baseCheckpoint;
   const maxTokens = 128;
-  const rolled: RolloutResult = await env.run(rollout, {
-    runId: 'r',
-    runDir,
-    step: 0,
-    shard: 0,
-    maxTokens,
-    checkpoint: baseCheckpoint,
-  });
+  const { env, baseCheckpoint, rolled } = await prepareAndRollOutStep0(runDir, configPath, maxTokens);
   const graded = await computeReward({ runDir, step: 0, maxTokens, rolloutRefs: [rolled.rolloutRef] }, null);
   const updated: UpdateResult = await env.run(update, {
     runId: 'r',
