@@ -20,10 +20,13 @@ import { DEFAULT_DIFFICULTY, generateProblems, type Difficulty, type Problem } f
 import { Rng } from '../toy/random';
 import {
   generatePickProblems,
+  PICK_DIFFICULTY,
   PICK_TEACHER,
   PICK_WORDS,
   writePickTraces,
+  type PickDifficulty,
   type PickProblem,
+  type PickTeacherOptions,
 } from '../toy/pick';
 import { generateSearchProblems, SEARCH_TEACHER, SEARCH_WORDS, writeSearchTraces } from '../toy/search';
 import { runSft, sftExamples, sftExamplesFromTexts, type SftOptions } from '../toy/sft';
@@ -57,6 +60,8 @@ const { values: args } = parseArgs({
     teacher: { type: 'string', default: '{}' },
     'teacher-preset': { type: 'string', default: 'default' },
     world: { type: 'string', default: 'chains' },
+    'pick-candidates': { type: 'string' },
+    'pick-miss-weights': { type: 'string' },
     'measure-only': { type: 'boolean', default: false },
     'init-from': { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -71,7 +76,9 @@ if (args.help) {
       '  [--max-new-tokens 512] [--eval-every 0] [--difficulty JSON] [--shape JSON]\n' +
       '  [--teacher-preset default|verifying|decomposing] [--teacher JSON (overrides the preset)] [--measure-only]\n' +
       '  [--world chains|search|pick] (search: toy/search.ts, pick: toy/pick.ts; pass --out, --data-dir and\n' +
-      '  --stats-file of their own) [--init-from DIR] (continue SFT from that checkpoint instead of a fresh init;\n' +
+      '  --stats-file of their own) [--pick-candidates N] [--pick-miss-weights w0,w1,...] (pick world: candidates\n' +
+      "  per problem, default 4; the teacher's weights over misses allowed before committing, default 2,2,3,3)\n" +
+      '  [--init-from DIR] (continue SFT from that checkpoint instead of a fresh init;\n' +
       "  its vocabulary must be this world's)",
   );
   process.exit(0);
@@ -104,6 +111,30 @@ const pickWorld = args.world === 'pick';
 const fixedWorld = searchWorld || pickWorld;
 const extraWords = searchWorld ? SEARCH_WORDS : pickWorld ? PICK_WORDS : [];
 
+/** The pick world's difficulty and teacher: the defaults of toy/pick.ts unless --pick-candidates / --pick-miss-weights. */
+function pickWorldOptions(): { difficulty: PickDifficulty; teacher: PickTeacherOptions } {
+  const candidatesText = args['pick-candidates'];
+  const candidates =
+    candidatesText === undefined ? PICK_DIFFICULTY.candidates : int('pick-candidates', candidatesText);
+  if (candidates < 2) throw new Error(`--pick-candidates must be at least 2, got ${candidates}`);
+  const weightsText = args['pick-miss-weights'];
+  if (weightsText === undefined)
+    return { difficulty: { ...PICK_DIFFICULTY, candidates }, teacher: PICK_TEACHER };
+  const missWeights = weightsText.split(',').map(Number);
+  if (
+    missWeights.length !== candidates ||
+    missWeights.some((w) => !(w >= 0) || !Number.isFinite(w)) ||
+    !missWeights.some((w) => w > 0)
+  ) {
+    throw new Error(
+      `--pick-miss-weights must be ${candidates} non-negative numbers (one per number of misses 0 … ${candidates - 1}), ` +
+        `not all zero, e.g. ${Array(candidates).fill(1).join(',')}; got "${weightsText}"`,
+    );
+  }
+  return { difficulty: { ...PICK_DIFFICULTY, candidates }, teacher: { missWeights } };
+}
+const pick = pickWorldOptions();
+
 // Every random choice hangs off the one seed: named sub-streams give the sub-seeds.
 const root = new Rng(seed);
 const subSeed = (label: string): number => root.fork(label).nextUint32() >>> 1;
@@ -122,7 +153,7 @@ const problemsOf = (split: 'train' | 'eval', count: number, problemSeed = seeds.
   searchWorld
     ? generateSearchProblems({ split, count, seed: problemSeed })
     : pickWorld
-      ? generatePickProblems({ split, count, seed: problemSeed })
+      ? generatePickProblems({ split, count, seed: problemSeed, difficulty: pick.difficulty })
       : generateProblems({ split, count, seed: problemSeed, difficulty });
 
 /** The world's teacher traces (text) for `problems`. */
@@ -130,7 +161,7 @@ const traceTexts = (problems: readonly Problem[]): string[] =>
   searchWorld
     ? writeSearchTraces(problems, seeds.teacher).map((t) => t.text)
     : pickWorld
-      ? writePickTraces(problems as PickProblem[], seeds.teacher).map((t) => t.text)
+      ? writePickTraces(problems as PickProblem[], seeds.teacher, pick.teacher).map((t) => t.text)
       : writeTraces(problems, seeds.teacher, teacher).map((t) => t.text);
 const measureOptions: MeasureOptions = {
   samples: int('samples', args.samples),
@@ -305,7 +336,7 @@ async function measure(): Promise<void> {
     ...(searchWorld
       ? { searchTeacher: SEARCH_TEACHER }
       : pickWorld
-        ? { pickTeacher: PICK_TEACHER }
+        ? { pickDifficulty: pick.difficulty, pickTeacher: pick.teacher }
         : { difficulty, teacher }),
     tokenizerVocab: tokenizer.vocabSize,
     tokenizerConfig: buildToyTokenizerConfig(),
