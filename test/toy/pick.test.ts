@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import {
   generatePickProblems,
   makePickProblem,
+  PICK_DIFFICULTY,
   PICK_TEACHER,
   PICK_WORDS,
   writePickTrace,
@@ -141,6 +142,30 @@ describe('toy pick world', () => {
     assert.ok(guessing.every((t) => t.misses === 0 && t.tries === 0 && t.committed));
     const rate = guessing.filter((t) => t.correct).length / guessing.length;
     assert.ok(Math.abs(rate - 0.25) < 0.07, `${rate}`);
+  });
+
+  test('centred three-candidate teacher (docs/toy.md attempt 24): 5/6 right, 5/6 misses, lMin 58 holds one try', () => {
+    // Always one try; after a miss, commit (k = 1) or try again (k = 2, then the last one by elimination).
+    // P(right) = ½·(2/3) + ½·1 = 5/6. Misses: k = 1 → P(first misses) = 2/3; k = 2 → 2/3 · (1 + ½) = 1; mean 5/6.
+    const difficulty = { ...PICK_DIFFICULTY, candidates: 3 };
+    const problems = generatePickProblems({ split: 'train', count: 3000, seed: 4, difficulty });
+    const traces = writePickTraces(problems, 2, { missWeights: [0, 1, 1] });
+    const tokenizer = new ToyTokenizer(buildToyTokenizerJson(PICK_WORDS));
+    let correct = 0;
+    let misses = 0;
+    traces.forEach((t, i) => {
+      const read = checkTrace(problems[i]!.problem, t.text);
+      assert.equal(read.correct, t.correct);
+      assert.ok(t.tries >= 1, 'never commits without a try');
+      const length = tokenizer.encode(t.text).length + 1; // + EOS
+      if (t.tries === 1) assert.ok(length <= 58, `one try: ${length} tokens`);
+      else assert.ok(length >= 58, `two tries: ${length} tokens`);
+      correct += t.correct ? 1 : 0;
+      misses += t.misses;
+    });
+    // Standard errors over 3,000 traces: 0.007 (accuracy), 0.011 (misses); 4 of them.
+    assert.ok(Math.abs(correct / traces.length - 5 / 6) < 0.028, `${correct / traces.length}`);
+    assert.ok(Math.abs(misses / traces.length - 5 / 6) < 0.044, `${misses / traces.length}`);
   });
 
   test('deterministic per seed, disjoint splits, one multiplication per chain', () => {
