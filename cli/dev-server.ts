@@ -149,17 +149,38 @@ export const LOW_LATENCY_DYNAMIC_CONFIG = [
   'history.visibilityProcessorMaxPollRPS=1000',
 ] as const;
 
-/** Starts the dev server, waits until it answers, registers the search attributes. */
+/** How many times startDevServer launches the server when it exits during startup (fresh internal ports each time). */
+const START_ATTEMPTS = 3;
+
+/** Thrown when the server process ended before it answered; `output` holds the end of its stderr. */
+export class DevServerExitedError extends CliError {}
+
+/**
+ * Starts the dev server, waits until it answers, registers the search attributes. Its HTTP and metrics
+ * ports are picked free just before the launch, so another process can take one in between (seen under
+ * parallel tests): if the server exits during startup it is launched again with fresh ones, up to
+ * START_ATTEMPTS times, and the last error carries the end of the server's own stderr.
+ */
 export async function startDevServer(options: DevServerOptions): Promise<DevServerHandle> {
   const ip = options.ip ?? '127.0.0.1';
-  const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   if (!(await isPortFree(options.port, ip))) {
     throw new CliError(
       `port ${options.port} is already in use (another Temporal server?); pass --port to choose another, or point siri at it with TEMPORAL_ADDRESS=${ip}:${options.port}`,
     );
   }
-  const dbFile = resolve(options.dbFile);
-  mkdirSync(dirname(dbFile), { recursive: true });
+  mkdirSync(dirname(resolve(options.dbFile)), { recursive: true });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchDevServer(options, ip);
+    } catch (err) {
+      if (!(err instanceof DevServerExitedError) || attempt >= START_ATTEMPTS) throw err;
+      if (!(await isPortFree(options.port, ip))) throw err;
+    }
+  }
+}
+
+async function launchDevServer(options: DevServerOptions, ip: string): Promise<DevServerHandle> {
+  const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const args = [
     'server',
     'start-dev',
@@ -168,7 +189,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     '--port',
     String(options.port),
     '--db-filename',
-    dbFile,
+    resolve(options.dbFile),
     '--log-level',
     options.logLevel ?? 'warn',
     '--http-port',
@@ -183,8 +204,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   if (options.headless) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
 
+  const shown = options.stdio === 'inherit';
   const child = spawn(temporalBinary(), args, {
-    stdio: ['ignore', options.stdio ?? 'ignore', options.stdio ?? 'ignore'],
+    stdio: ['ignore', shown ? 'inherit' : 'ignore', shown ? 'inherit' : 'pipe'],
+  });
+  // Keep the end of the server's stderr (drained, so the pipe never blocks it) for the startup error.
+  let stderrTail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderrTail = (stderrTail + chunk.toString()).slice(-2000);
   });
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   const address = `${ip}:${options.port}`;
@@ -199,7 +226,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     await waitForTemporal(address, 60_000, exited);
     await registerSearchAttributes(address, namespace);
   } catch (err) {
+    const exitedEarly = child.exitCode !== null || child.signalCode !== null;
     await stop(1000);
+    if (err instanceof CliError && exitedEarly) {
+      const said = stderrTail.trim();
+      throw new DevServerExitedError(said ? `${err.message}; it said: ${said.slice(-600)}` : err.message);
+    }
     throw err;
   }
   return {

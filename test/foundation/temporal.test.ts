@@ -6,11 +6,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { registerSearchAttributes } from '../../cli/dev-server';
+import {
+  DevServerExitedError,
+  freePort,
+  registerSearchAttributes,
+  startDevServer,
+} from '../../cli/dev-server';
 import { SIRI_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { SHARED_TASK_QUEUE } from '../../workflows/constants';
 import { engineInfo } from '../../native';
-import { projectRoot, run, spawnWorker, startTestServer, waitFor } from '../helpers/temporal';
+import { projectRoot, run, spawnWorker, startTestServer, tempDir, waitFor } from '../helpers/temporal';
 
 test(
   'workflow with an activity runs end to end and survives a server restart',
@@ -81,3 +86,22 @@ test(
     }
   },
 );
+
+test('a dev server that exits during startup is retried, then reported with what it said', async () => {
+  // An option the Temporal CLI rejects makes every launch exit at once: three attempts, then the error
+  // names the address and quotes the server's own complaint.
+  const port = await freePort();
+  await assert.rejects(
+    startDevServer({
+      port,
+      uiPort: await freePort(),
+      dbFile: join(tempDir('bad-start'), 'temporal.db'),
+      headless: true,
+      logLevel: 'bogus' as never,
+    }),
+    (err: unknown) =>
+      err instanceof DevServerExitedError &&
+      err.message.includes(`exited during startup (address 127.0.0.1:${port})`) &&
+      err.message.includes('"bogus" for "--log-level"'),
+  );
+});

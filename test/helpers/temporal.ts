@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startDevServer, type DevServerHandle } from '../../cli/dev-server';
+import { DevServerExitedError, freePort, startDevServer, type DevServerHandle } from '../../cli/dev-server';
 
 export const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const siriBin = join(projectRoot, 'bin', 'siri.mjs');
@@ -25,17 +25,25 @@ export async function startTestServer(
   dbFile?: string,
   options: { headless?: boolean; lowLatency?: boolean } = {},
 ): Promise<TestServer> {
-  const port = await freePort();
-  const uiPort = await freePort();
   const db = dbFile ?? join(tempDir('db'), 'temporal.db');
-  const handle = await startDevServer({
-    port,
-    uiPort,
-    dbFile: db,
-    headless: options.headless ?? true,
-    lowLatency: options.lowLatency ?? true,
-  });
-  return { ...handle, port, uiPort, dbFile: db };
+  // Free ports are picked before the launch, so a parallel test can take one in between: try fresh ones.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const uiPort = await freePort();
+    try {
+      const handle = await startDevServer({
+        port,
+        uiPort,
+        dbFile: db,
+        headless: options.headless ?? true,
+        lowLatency: options.lowLatency ?? true,
+      });
+      return { ...handle, port, uiPort, dbFile: db };
+    } catch (err) {
+      const portRace = err instanceof DevServerExitedError || /already in use/.test(String(err));
+      if (!portRace || attempt >= 3) throw err;
+    }
+  }
 }
 
 export interface WorkerProcess {
