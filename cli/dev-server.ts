@@ -152,7 +152,7 @@ export const LOW_LATENCY_DYNAMIC_CONFIG = [
 /** How many times startDevServer launches the server when it exits during startup (fresh internal ports each time). */
 const START_ATTEMPTS = 3;
 
-/** Thrown when the server process ended before it answered; `output` holds the end of its stderr. */
+/** Thrown when the server process ended before it answered; the message quotes the end of its stderr. */
 export class DevServerExitedError extends CliError {}
 
 /**

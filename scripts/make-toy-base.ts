@@ -117,9 +117,9 @@ function pickWorldOptions(): { difficulty: PickDifficulty; teacher: PickTeacherO
   const candidates =
     candidatesText === undefined ? PICK_DIFFICULTY.candidates : int('pick-candidates', candidatesText);
   if (candidates < 2) throw new Error(`--pick-candidates must be at least 2, got ${candidates}`);
+  const difficulty = { ...PICK_DIFFICULTY, candidates };
   const weightsText = args['pick-miss-weights'];
-  if (weightsText === undefined)
-    return { difficulty: { ...PICK_DIFFICULTY, candidates }, teacher: PICK_TEACHER };
+  if (weightsText === undefined) return { difficulty, teacher: PICK_TEACHER };
   const missWeights = weightsText.split(',').map(Number);
   if (
     missWeights.length !== candidates ||
@@ -131,7 +131,7 @@ function pickWorldOptions(): { difficulty: PickDifficulty; teacher: PickTeacherO
         `not all zero, e.g. ${Array(candidates).fill(1).join(',')}; got "${weightsText}"`,
     );
   }
-  return { difficulty: { ...PICK_DIFFICULTY, candidates }, teacher: { missWeights } };
+  return { difficulty, teacher: { missWeights } };
 }
 const pick = pickWorldOptions();
 
