@@ -44,7 +44,8 @@ export function registerDemoCommand(program: Command): void {
       if (status === 'RUNNING') {
         console.log(`a demo run is already in progress: following it (Ctrl-C detaches; the run goes on)`);
         console.log(`Web UI: ${webUiLink(address, 'default', workflowId)}`);
-        await followRun(client, workflowId);
+        // Detached (Ctrl-C) before the run finished: its results are not there yet, the first demo shows them.
+        if (!(await followRun(client, workflowId))) return;
       } else if (status === 'COMPLETED' && existsSync(join(runDir, 'state.json')) && !opts.fresh) {
         console.log(
           `found a finished demo run in ${runDir}; showing its results (use --fresh to train again)`,

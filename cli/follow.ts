@@ -1,11 +1,31 @@
 // Live progress of a training run in the terminal (step, L(t), phase, tokens/s, reward, mean length),
 // polled from the workflow's queries. Ctrl-C detaches; the run goes on.
 import { SingleBar, Presets } from 'cli-progress';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import {
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { metricsQuery, progressQuery, type TrainingProgress } from '../workflows/messages';
 import type { TrainingResult } from '../workflows/training';
 import { CliError } from './errors';
 
+/**
+ * Whether the run is still going: its latest execution is RUNNING (or has just continued as new). A
+ * failed describe (server briefly unreachable) counts as running, so the loop polls again; a run that is
+ * not there does not.
+ */
+async function stillRunning(handle: WorkflowHandle): Promise<boolean> {
+  try {
+    const status = (await handle.describe()).status.name;
+    return status === 'RUNNING' || status === 'CONTINUED_AS_NEW';
+  } catch (err) {
+    return !(err instanceof WorkflowNotFoundError);
+  }
+}
+
+/** Follows a run with a progress bar until it closes (returns its result) or Ctrl-C detaches (null). */
 export async function followRun(client: Client, workflowId: string): Promise<TrainingResult | null> {
   const handle = client.workflow.getHandle(workflowId);
   const interactive = process.stdout.isTTY === true;
@@ -20,19 +40,18 @@ export async function followRun(client: Client, workflowId: string): Promise<Tra
     Presets.shades_classic,
   );
   let detached = false;
+  let wakeUp: () => void = () => undefined;
   const onSigint = (): void => {
     detached = true;
+    wakeUp();
   };
   process.once('SIGINT', onSigint);
   let started = false;
-  const result = handle.result() as Promise<TrainingResult>;
-  let done = false;
-  void result.then(
-    () => (done = true),
-    () => (done = true),
-  );
+  // No long-poll on the result while following: a pending handle.result() keeps retrying on a timer, and
+  // after a detach closes the connection that retry threw 'Channel has been shut down' as an uncaught
+  // exception. The status is polled instead, and the result fetched once the run has closed.
   try {
-    while (!done && !detached) {
+    while (!detached && (await stillRunning(handle))) {
       try {
         const progress: TrainingProgress = await handle.query(progressQuery);
         const recent = await handle.query(metricsQuery);
@@ -52,7 +71,13 @@ export async function followRun(client: Client, workflowId: string): Promise<Tra
       } catch {
         // The workflow may be between executions (continue-as-new) or not picked up yet: try again.
       }
-      await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, 1000);
+        wakeUp = () => {
+          clearTimeout(timer);
+          r();
+        };
+      });
     }
   } finally {
     process.off('SIGINT', onSigint);
@@ -65,7 +90,7 @@ export async function followRun(client: Client, workflowId: string): Promise<Tra
     return null;
   }
   try {
-    const final = await result;
+    const final = (await handle.result()) as TrainingResult;
     console.log(`run finished: ${final.steps} steps, final checkpoint ${final.finalCheckpoint.path}`);
     for (const [name, ref] of Object.entries(final.named)) console.log(`  ${name}: ${ref.path}`);
     if (final.warnings.length > 0) console.log(`warnings:\n  ${final.warnings.join('\n  ')}`);

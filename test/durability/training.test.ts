@@ -6,6 +6,7 @@
 // after the config is fixed.
 import { before, after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
@@ -239,6 +240,41 @@ describe('durable training', { skip, timeout: 900_000 }, () => {
       const result = await finish(runId);
       assert.equal(result.steps, 4);
       assert.deepEqual(finalFiles(result), reference);
+    } finally {
+      await stopWorker(worker);
+    }
+  });
+
+  test('Ctrl-C on a follower (`siri status --follow`) detaches in one line and the run goes on', async () => {
+    const runId = 'follow';
+    const worker = spawnWorker(server.address);
+    try {
+      await train(runId, world.configPath({ totalSteps: 40 }));
+      const handle = client.workflow.getHandle(trainingWorkflowId(runId));
+      await waitFor('the first step', async () => (await handle.query(progressQuery)).step > 0);
+      await handle.signal(pauseSignal); // so that it is still running when the follower detaches
+      const follower = spawn(
+        process.execPath,
+        [siriBin, 'status', runId, '--follow', '--address', server.address],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      let stderr = '';
+      follower.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      follower.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((r) => follower.once('exit', (code) => r(code)));
+      await waitFor('the follower to start following', () => stdout.includes('Web UI:'));
+      await new Promise((r) => setTimeout(r, 2500)); // inside the follow loop, between polls
+      follower.kill('SIGINT');
+      const code = await exited;
+      assert.equal(code, 0, `the follower exited with ${code}: ${stderr}`);
+      assert.match(stdout, /detached; the run goes on\. Follow it again with: siri status follow/);
+      assert.doesNotMatch(stderr, /Error|at /, 'no error or stack trace after a detach');
+      assert.equal((await handle.describe()).status.name, 'RUNNING', 'the run goes on');
+      await handle.signal(resumeSignal);
+      const cancelled = await run(process.execPath, [siriBin, 'cancel', runId, '--address', server.address]);
+      assert.equal(cancelled.code, 0, cancelled.stderr);
+      await assert.rejects(handle.result(), /cancel/i);
     } finally {
       await stopWorker(worker);
     }
