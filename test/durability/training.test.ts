@@ -6,7 +6,6 @@
 // after the config is fixed.
 import { before, after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
@@ -18,6 +17,7 @@ import type { RunStateFile } from '../../workflows/activity-types';
 import {
   run,
   siriBin,
+  spawnSiri,
   spawnWorker,
   startTestServer,
   startTrainingRun,
@@ -253,23 +253,14 @@ describe('durable training', { skip, timeout: 900_000 }, () => {
       const handle = client.workflow.getHandle(trainingWorkflowId(runId));
       await waitFor('the first step', async () => (await handle.query(progressQuery)).step > 0);
       await handle.signal(pauseSignal); // so that it is still running when the follower detaches
-      const follower = spawn(
-        process.execPath,
-        [siriBin, 'status', runId, '--follow', '--address', server.address],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let stdout = '';
-      let stderr = '';
-      follower.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      follower.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const exited = new Promise<number | null>((r) => follower.once('exit', (code) => r(code)));
-      await waitFor('the follower to start following', () => stdout.includes('Web UI:'));
+      const follower = spawnSiri(['status', runId, '--follow', '--address', server.address]);
+      await waitFor('the follower to start following', () => follower.stdout().includes('Web UI:'));
       await new Promise((r) => setTimeout(r, 2500)); // inside the follow loop, between polls
-      follower.kill('SIGINT');
-      const code = await exited;
-      assert.equal(code, 0, `the follower exited with ${code}: ${stderr}`);
-      assert.match(stdout, /detached; the run goes on\. Follow it again with: siri status follow/);
-      assert.doesNotMatch(stderr, /Error|at /, 'no error or stack trace after a detach');
+      follower.child.kill('SIGINT');
+      const code = await follower.exited;
+      assert.equal(code, 0, `the follower exited with ${code}: ${follower.stderr()}`);
+      assert.match(follower.stdout(), /detached; the run goes on\. Follow it again with: siri status follow/);
+      assert.doesNotMatch(follower.stderr(), /Error|at /, 'no error or stack trace after a detach');
       assert.equal((await handle.describe()).status.name, 'RUNNING', 'the run goes on');
       await handle.signal(resumeSignal);
       const cancelled = await run(process.execPath, [siriBin, 'cancel', runId, '--address', server.address]);

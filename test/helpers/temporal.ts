@@ -46,10 +46,37 @@ export async function startTestServer(
   }
 }
 
-export interface WorkerProcess {
+export interface SiriProcess {
   child: ChildProcess;
+  /** stdout and stderr together, in arrival order. */
   output: () => string;
+  stdout: () => string;
+  stderr: () => string;
   exited: Promise<number | null>;
+}
+
+export type WorkerProcess = SiriProcess;
+
+/** Spawns `siri ARGS…` as a separate OS process, collecting its output. */
+export function spawnSiri(args: string[], env: NodeJS.ProcessEnv = {}): SiriProcess {
+  const child = spawn(process.execPath, [siriBin, ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+    stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+    stderr += d.toString();
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, output: () => out, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
 /** Spawns `siri worker` as a separate OS process against `address`. */
@@ -58,16 +85,7 @@ export function spawnWorker(
   extraArgs: string[] = [],
   env: NodeJS.ProcessEnv = {},
 ): WorkerProcess {
-  const child = spawn(process.execPath, [siriBin, 'worker', '--address', address, ...extraArgs], {
-    cwd: projectRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, output: () => out, exited };
+  return spawnSiri(['worker', '--address', address, ...extraArgs], env);
 }
 
 /** Waits until `predicate()` holds, polling; throws with `what` after the timeout. */
