@@ -62,6 +62,7 @@ const { values: args } = parseArgs({
     world: { type: 'string', default: 'chains' },
     'pick-candidates': { type: 'string' },
     'pick-miss-weights': { type: 'string' },
+    'pick-steps': { type: 'string' },
     'measure-only': { type: 'boolean', default: false },
     'init-from': { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -78,6 +79,7 @@ if (args.help) {
       '  [--world chains|search|pick] (search: toy/search.ts, pick: toy/pick.ts; pass --out, --data-dir and\n' +
       '  --stats-file of their own) [--pick-candidates N] [--pick-miss-weights w0,w1,...] (pick world: candidates\n' +
       "  per problem, default 4; the teacher's weights over misses allowed before committing, default 2,2,3,3)\n" +
+      '  [--pick-steps MIN,MAX] (pick world: steps per chain, one of them a multiplication; default 2,2)\n' +
       '  [--init-from DIR] (continue SFT from that checkpoint instead of a fresh init;\n' +
       "  its vocabulary must be this world's)",
   );
@@ -111,13 +113,30 @@ const pickWorld = args.world === 'pick';
 const fixedWorld = searchWorld || pickWorld;
 const extraWords = searchWorld ? SEARCH_WORDS : pickWorld ? PICK_WORDS : [];
 
+/** `--pick-steps MIN,MAX`: how many steps a pick chain has (a try's length grows with them); default the world's 2,2. */
+function pickStepRange(): { minSteps: number; maxSteps: number } {
+  const text = args['pick-steps'];
+  if (text === undefined) return { minSteps: PICK_DIFFICULTY.minSteps, maxSteps: PICK_DIFFICULTY.maxSteps };
+  const [minSteps, maxSteps, ...rest] = text.split(',').map(Number);
+  if (
+    rest.length > 0 ||
+    !Number.isInteger(minSteps) ||
+    !Number.isInteger(maxSteps) ||
+    (minSteps ?? 0) < 1 ||
+    (maxSteps ?? 0) < (minSteps ?? 0)
+  ) {
+    throw new Error(`--pick-steps must be MIN,MAX with 1 <= MIN <= MAX (e.g. 2,4), got "${text}"`);
+  }
+  return { minSteps: minSteps as number, maxSteps: maxSteps as number };
+}
+
 /** The pick world's difficulty and teacher: the defaults of toy/pick.ts unless --pick-candidates / --pick-miss-weights. */
 function pickWorldOptions(): { difficulty: PickDifficulty; teacher: PickTeacherOptions } {
   const candidatesText = args['pick-candidates'];
   const candidates =
     candidatesText === undefined ? PICK_DIFFICULTY.candidates : int('pick-candidates', candidatesText);
   if (candidates < 2) throw new Error(`--pick-candidates must be at least 2, got ${candidates}`);
-  const difficulty = { ...PICK_DIFFICULTY, candidates };
+  const difficulty = { ...PICK_DIFFICULTY, candidates, ...pickStepRange() };
   const weightsText = args['pick-miss-weights'];
   if (weightsText === undefined) return { difficulty, teacher: PICK_TEACHER };
   const missWeights = weightsText.split(',').map(Number);

@@ -3,7 +3,8 @@
 // world, the search depth (tries per response), how often a response ends without a confirming try, the
 // share of try lines whose arithmetic is right, and the share of claimed hits ("… Yes, that is right.")
 // whose computed value is not the problem's result (made-up hits; needs the problems: the run's
-// config.json names its evaluation files).
+// config.json names its evaluation files), and "wait" per response by the number of steps in the problem's
+// chain (the pick world with --pick-steps, attempt 27: a try's length grows with them).
 // Reads <runDir>/evals/*/**/samples.jsonl.gz, prints one row per checkpoint in step order and, with --json,
 // writes the rows. Used for docs/toy.md's "wait" measurements.
 // Usage: npx tsx scripts/toy-behaviour.ts RUN_DIR [--json FILE] [--window 5]
@@ -36,11 +37,20 @@ export interface BehaviourRow {
   tryLinesRight: number;
   /** Claimed hits whose last computed value is not the problem's result; NaN without hits or problems. */
   falseHits: number;
+  /** "Wait" per response by the number of steps in the problem's chain ("2": …); empty without problems. */
+  waitsByChainSteps: Record<string, number>;
 }
 
-/** The pick world's target ("The result is 58.") of each evaluation problem, by dataset name and index. */
-function pickTargets(dir: string): Map<string, number[]> {
-  const targets = new Map<string, number[]>();
+interface EvalProblemFacts {
+  /** "The result is 58." of the pick world; NaN elsewhere. */
+  target: number;
+  /** Sentences that apply a step ("Add 7.", "Multiply by 3."). */
+  chainSteps: number;
+}
+
+/** The facts of each evaluation problem (pick target, chain steps), by dataset name and index. */
+function evalProblemFacts(dir: string): Map<string, EvalProblemFacts[]> {
+  const targets = new Map<string, EvalProblemFacts[]>();
   let config: { eval?: { dataFiles?: string[]; problemField?: string } };
   try {
     config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as typeof config;
@@ -53,8 +63,10 @@ function pickTargets(dir: string): Map<string, number[]> {
       .split('\n')
       .filter((l) => l.trim() !== '');
     const values = lines.map((l) => {
-      const m = /The result is (\d+)/.exec(String((JSON.parse(l) as Record<string, unknown>)[field]));
-      return m ? Number(m[1]) : NaN;
+      const problem = String((JSON.parse(l) as Record<string, unknown>)[field]);
+      const m = /The result is (\d+)/.exec(problem);
+      const chainSteps = problem.match(/\b(Add|Subtract|Multiply by|Divide by) \d+\./g)?.length ?? 0;
+      return { target: m ? Number(m[1]) : NaN, chainSteps };
     });
     targets.set(basename(file).replace(/\.jsonl$/, ''), values);
   }
@@ -69,14 +81,16 @@ type SampleLine = SampleRecord & { dataset?: string };
 function rowOf(
   checkpoint: string,
   samples: readonly SampleLine[],
-  targets: Map<string, number[]>,
+  facts: Map<string, EvalProblemFacts[]>,
 ): BehaviourRow {
+  const factsOf = (s: SampleLine): EvalProblemFacts | undefined =>
+    facts.get(s.dataset ?? '')?.[s.problemIndex];
   const tryLines = samples.flatMap((s) => s.text.split('\n').filter((l) => /^Try \d+/.test(l)));
   const hits = samples.flatMap((s) =>
     s.text
       .split('\n')
       .filter((l) => /^Try \d+.*Yes, that is right\./.test(l))
-      .map((line) => ({ line, target: targets.get(s.dataset ?? '')?.[s.problemIndex] ?? NaN })),
+      .map((line) => ({ line, target: factsOf(s)?.target ?? NaN })),
   );
   const falseHits = hits.filter(({ line, target }) => {
     const values = [...line.matchAll(/= (\d+)\./g)].map((m) => Number(m[1]));
@@ -86,6 +100,11 @@ function rowOf(
   const m = mean(waits);
   const variance = waits.reduce((a, w) => a + (w - m) ** 2, 0) / Math.max(1, waits.length - 1);
   const tokens = samples.reduce((a, s) => a + s.length, 0);
+  const byChainSteps = new Map<number, number[]>();
+  samples.forEach((s, i) => {
+    const steps = factsOf(s)?.chainSteps;
+    if (steps !== undefined) byChainSteps.set(steps, [...(byChainSteps.get(steps) ?? []), waits[i] ?? 0]);
+  });
   return {
     checkpoint,
     samples: samples.length,
@@ -100,6 +119,9 @@ function rowOf(
     commitRate: mean(samples.map((s) => (/Yes, that is right\./.test(s.text) ? 0 : 1))),
     tryLinesRight: tryLines.filter(tryLineRight).length / tryLines.length,
     falseHits: hits.some((h) => Number.isNaN(h.target)) ? NaN : falseHits.length / hits.length,
+    waitsByChainSteps: Object.fromEntries(
+      [...byChainSteps].sort(([a], [b]) => a - b).map(([steps, w]) => [String(steps), mean(w)]),
+    ),
   };
 }
 
@@ -115,7 +137,7 @@ function stepOf(name: string): number {
   return named !== undefined ? named.step : Number(/(\d+)$/.exec(name)?.[1] ?? Infinity);
 }
 
-const targets = pickTargets(runDir);
+const facts = evalProblemFacts(runDir);
 const evalsDir = join(runDir, 'evals');
 const rows = readdirSync(evalsDir)
   .sort((a, b) => stepOf(a) - stepOf(b) || a.localeCompare(b))
@@ -123,20 +145,23 @@ const rows = readdirSync(evalsDir)
     const samples = samplesFilesUnder(join(evalsDir, name)).flatMap((file) =>
       readSamplesSync<SampleLine>(file),
     );
-    return rowOf(`${name} (${stepOf(name)})`, samples, targets);
+    return rowOf(`${name} (${stepOf(name)})`, samples, facts);
   })
   .filter((row) => row.samples > 0);
 
 const percent = (x: number): string => (Number.isNaN(x) ? '-' : `${(100 * x).toFixed(0)}%`).padStart(7);
 console.log(
-  'checkpoint (step)          pass@1  mean len  wait/resp (SE)  wait/1K  tries  commits  try ok  false hits',
+  'checkpoint (step)          pass@1  mean len  wait/resp (SE)  wait/1K  tries  commits  try ok  false hits  wait by chain steps',
 );
 for (const r of rows) {
   console.log(
     `${r.checkpoint.padEnd(26)} ${(100 * r.pass1).toFixed(1).padStart(5)}%  ${r.meanLength.toFixed(1).padStart(8)}  ` +
       `${r.waitsPerResponse.toFixed(2).padStart(9)} (${r.waitsPerResponseSe.toFixed(2)})  ${r.waitsPer1k.toFixed(1).padStart(7)}  ` +
       `${r.triesPerResponse.toFixed(2).padStart(5)}  ${(100 * r.commitRate).toFixed(0).padStart(6)}%` +
-      ` ${percent(r.tryLinesRight)}  ${percent(r.falseHits).padStart(10)}`,
+      ` ${percent(r.tryLinesRight)}  ${percent(r.falseHits).padStart(10)}  ` +
+      Object.entries(r.waitsByChainSteps)
+        .map(([steps, w]) => `${steps}:${w.toFixed(2)}`)
+        .join(' '),
   );
 }
 
