@@ -168,6 +168,35 @@ describe('toy pick world', () => {
     assert.ok(Math.abs(misses / traces.length - 5 / 6) < 0.044, `${misses / traces.length}`);
   });
 
+  test('chains of 2–4 steps (docs/toy.md attempt 27): traces read right; lMin 84 holds a second try only on 2 steps', () => {
+    // A try costs ~12 tokens more per step, so at 84 tokens a second try fits after a 2-step miss (the longest
+    // "miss, then hit" 81 tokens) but a second miss never fits on 3 or 4 steps, while "one miss, then commit"
+    // always fits (longest 80, on 4 steps): the budget moves the try-again/commit threshold along the chain length.
+    const difficulty = { ...PICK_DIFFICULTY, candidates: 3, minSteps: 2, maxSteps: 4 };
+    const problems = generatePickProblems({ split: 'train', count: 3000, seed: 0, difficulty });
+    const traces = writePickTraces(problems, 7, { missWeights: [0, 1, 1] });
+    const tokenizer = new ToyTokenizer(buildToyTokenizerJson(PICK_WORDS));
+    const longest = new Map<string, number>();
+    const shortest = new Map<string, number>();
+    const bySteps = new Map<number, number>();
+    traces.forEach((t, i) => {
+      const p = problems[i]!;
+      assert.equal(checkTrace(p.problem, t.text).correct, t.correct);
+      assert.equal(p.steps.filter((s) => s.op === 'mul').length, 1);
+      bySteps.set(p.steps.length, (bySteps.get(p.steps.length) ?? 0) + 1);
+      const path = `${p.steps.length}:${t.misses}${t.committed ? 'commit' : 'hit'}`;
+      const length = tokenizer.encode(t.text).length + 1; // + EOS
+      longest.set(path, Math.max(longest.get(path) ?? 0, length));
+      shortest.set(path, Math.min(shortest.get(path) ?? Infinity, length));
+    });
+    assert.deepEqual([...bySteps.keys()].sort(), [2, 3, 4]);
+    for (const [steps, n] of bySteps) assert.ok(n > 800, `${n} problems of ${steps} steps`);
+    assert.equal(longest.get('2:1hit'), 81);
+    assert.equal(longest.get('4:1commit'), 80);
+    assert.equal(shortest.get('3:2commit'), 85);
+    assert.ok((shortest.get('4:2commit') ?? 0) > 100);
+  });
+
   test('deterministic per seed, disjoint splits, one multiplication per chain', () => {
     const a = generatePickProblems({ split: 'train', count: 300, seed: 9 });
     const b = generatePickProblems({ split: 'train', count: 300, seed: 9 });
