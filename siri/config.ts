@@ -365,6 +365,38 @@ const TOY_PICK: RunConfig = {
   eval: { ...TOY.eval, maxTokens: 128, dataFiles: ['toy/pick-data/eval.jsonl'] },
 };
 
+/**
+ * The pick world with chains of 2–4 steps and three candidates (docs/toy.md, attempt 27): a try costs ~12
+ * tokens more per step, so lMin 84 holds a second try only after a 2-step miss and lMax 112 also after a
+ * 3-step one, while committing after one miss always fits. The budget therefore moves a try-again/commit
+ * threshold along the chain length (2-step chains keep searching at both budgets, 4-step ones commit at
+ * both, 3-step ones flip), and the neighbouring lengths keep both choices alive in the policy, which a single
+ * decision driven to a corner did not (attempts 24–26). At lr 1e-4 with 4 PPO mini-batches the model stays
+ * sound (pass@1 ~70%, 86–88% of try lines right after 160 steps). "Wait" per evaluated response moves the
+ * claimed way at 7 of the 8 phase ends measured on seeds 0 and 1; the first compression of seed 0 ends flat.
+ * Evaluation: 200 held-out problems × 8 samples (the phase-end differences are 0.04–0.16 "wait" per response).
+ */
+const TOY_PICK_STEPS: RunConfig = {
+  ...TOY_PICK,
+  modelDir: 'toy/pick-steps-base',
+  runDir: 'runs/toy-pick-steps',
+  trainData: {
+    files: ['toy/pick-steps-data/train.jsonl'],
+    problemField: 'problem',
+    answerField: 'answer',
+  },
+  schedule: { kind: 'cosine', lMax: 112, lMin: 84, cycle: 80 },
+  lr: 1e-4,
+  miniBatches: 4,
+  eval: {
+    ...TOY_PICK.eval,
+    everySteps: 20,
+    samples: 8,
+    maxTokens: 112,
+    dataFiles: ['toy/pick-steps-data/eval.jsonl'],
+  },
+};
+
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
     for (const v of Object.values(value)) deepFreeze(v);
@@ -374,7 +406,12 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** The presets, frozen (parseRunConfig returns fresh copies). */
-export const PRESETS = deepFreeze({ 'siri-1.5b': SIRI_1_5B, toy: TOY, 'toy-pick': TOY_PICK });
+export const PRESETS = deepFreeze({
+  'siri-1.5b': SIRI_1_5B,
+  toy: TOY,
+  'toy-pick': TOY_PICK,
+  'toy-pick-steps': TOY_PICK_STEPS,
+});
 export type PresetName = keyof typeof PRESETS;
 export const presetNames: readonly PresetName[] = Object.keys(PRESETS) as PresetName[];
 
