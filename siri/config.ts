@@ -373,7 +373,8 @@ const TOY_PICK: RunConfig = {
  * both, 3-step ones flip), and the neighbouring lengths keep both choices alive in the policy, which a single
  * decision driven to a corner did not (attempts 24–26). At lr 1e-4 with 4 PPO mini-batches the model stays
  * sound (pass@1 ~70%, 86–88% of try lines right after 160 steps). "Wait" per evaluated response moves the
- * claimed way at 7 of the 8 phase ends measured on seeds 0 and 1; the first compression of seed 0 ends flat.
+ * claimed way at 7 of the 8 phase ends of the two cycles on seeds 0 and 1 (seed 0's first compression ends
+ * flat); a third cycle (seed 1) is flat while the arithmetic starts to wear, hence 160 steps.
  * Evaluation: 200 held-out problems × 8 samples (the phase-end differences are 0.04–0.16 "wait" per response).
  */
 const TOY_PICK_STEPS: RunConfig = {
