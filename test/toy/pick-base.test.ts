@@ -52,16 +52,9 @@ const PICK_BASES: PickBase[] = [
   },
 ];
 
-for (const { base, data, difficulty, maxNewTokens, minCorrect } of PICK_BASES)
-  describePickBase(base, data, difficulty, maxNewTokens, minCorrect);
+for (const pickBase of PICK_BASES) describePickBase(pickBase);
 
-function describePickBase(
-  base: string,
-  data: string,
-  difficulty: PickDifficulty,
-  maxNewTokens: number,
-  minCorrect: number,
-): void {
+function describePickBase({ base, data, difficulty, maxNewTokens, minCorrect }: PickBase): void {
   const baseDir = join(root, base);
   const dataDir = join(root, data);
   describe(
