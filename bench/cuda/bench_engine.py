@@ -18,7 +18,8 @@ Qwen2ForCausalLM in this process. Both sides: same shapes, same token counts, ra
 
 Usage (device machine):  python3 bench/cuda/bench_engine.py --engine /tmp/siri-engine-cuda/siri_engine_bench
                          [--quick] [--only train|decode] [--out FILE]
-Smoke test on a CPU:     python3 bench/cuda/bench_engine.py --device cpu --shape tiny --quick --engine native/build/siri_engine_bench
+Smoke test on a CPU (first `cmake --build native/build --target siri_engine_bench`):
+                         python3 bench/cuda/bench_engine.py --device cpu --shape tiny --quick --engine native/build/siri_engine_bench
 Writes JSON (device, date, versions, every figure) to --out (default $OUT/engine-bench.json).
 """
 

@@ -3,8 +3,9 @@
 // Also the test hooks throwNative(kind) and setNumThreads(n).
 #include "engine_info.h"
 
+#include <ATen/ATen.h>
 #include <ATen/Parallel.h>
-#include <torch/torch.h>
+#include <torch/cuda.h>
 #include <torch/version.h>
 
 #include <stdexcept>
@@ -39,9 +40,9 @@ Napi::Value ThrowNative(const Napi::CallbackInfo& info) {
     const std::string kind = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "std";
     if (kind == "torch") {
       // A genuine libtorch error: shape mismatch in matmul.
-      auto a = torch::ones({2, 3});
-      auto b = torch::ones({2, 3});
-      (void)torch::matmul(a, b);
+      auto a = at::ones({2, 3});
+      auto b = at::ones({2, 3});
+      (void)at::matmul(a, b);
     }
     throw std::runtime_error("requested failure (" + kind + ")");
   });
