@@ -200,7 +200,7 @@ describe('JSON arrays and errors', () => {
 });
 
 const noPyarrow =
-  !hasPyarrow() && 'pyarrow is not installed in .venv (scripts/setup installs it from requirements.txt)';
+  !hasPyarrow() && 'pyarrow is not installed in .venv (scripts/setup installs it from requirements-dev.txt)';
 
 describe('Parquet', () => {
   /** Writes test Parquet files with pyarrow: flat (snappy), nested answer (gzip), one row with a null. */
