@@ -1,10 +1,10 @@
 // `siri experiment toy`: the toy replication of the paper — SIRI (cosine, stair, stair-cosine), DAPO at
 // lMax, DeepScaleR-style stages and pure truncation at lMin, all from the same base, seed and steps —
 // as one resumable workflow, then Table 1 and the figures. Re-running with the same --id resumes it.
+// --preset / --config choose the world (default: the `toy` preset), --methods a subset of the six.
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { presetConfig } from '../siri/config';
 import { experimentMethods } from '../siri/experiment';
 import { SHARED_TASK_QUEUE } from '../workflows/constants';
 import { SiriKind, SiriRunId } from '../workflows/search-attributes';
@@ -17,7 +17,7 @@ import { CliError } from './errors';
 import { addEmbeddedServerOptions, embeddedOptionsFrom, withEmbeddedTemporal } from './embedded';
 import { parsePositiveInt } from './options';
 import { formatTable, runEvaluations } from './summary-table';
-import { absolutePaths, checkPaths } from './train';
+import { resolveConfig } from './train';
 import { webUiLink } from './temporal-client';
 
 export function registerExperimentCommand(program: Command): void {
@@ -28,7 +28,13 @@ export function registerExperimentCommand(program: Command): void {
       .option('--id <id>', 'experiment id; the same id resumes it', 'toy')
       .option('--dir <dir>', 'experiments directory', 'experiments')
       .option('--concurrency <n>', 'methods trained at the same time', '1')
-      .option('--steps <n>', 'override the number of training steps (default: the preset)'),
+      .option('--steps <n>', 'override the number of training steps (default: the preset)')
+      .option('--preset <name>', 'the base run config: a preset (default: toy)')
+      .option('--config <file>', 'the base run config: a YAML/JSON file (instead of --preset)')
+      .option(
+        '--methods <list>',
+        'comma-separated methods to train (default: all six: siri-cosine, siri-stair, siri-stair-cosine, dapo-lmax, deepscaler, truncation-lmin)',
+      ),
   ).action(
     async (
       name: string,
@@ -37,25 +43,31 @@ export function registerExperimentCommand(program: Command): void {
         dir: string;
         concurrency: string;
         steps?: string;
+        preset?: string;
+        config?: string;
+        methods?: string;
         port: string;
         uiPort: string;
         db: string;
       },
     ) => {
       if (name !== 'toy') throw new CliError(`unknown experiment "${name}" (available: toy)`);
-      const base = presetConfig('toy');
-      const config = checkPaths(
-        absolutePaths({
-          ...base,
-          ...(opts.steps ? { totalSteps: parsePositiveInt('--steps', opts.steps) } : {}),
-        }),
-      );
+      const base = resolveConfig(opts.config ? opts : { preset: opts.preset ?? 'toy' });
+      const config = opts.steps ? { ...base, totalSteps: parsePositiveInt('--steps', opts.steps) } : base;
+      const chosen = opts.methods?.split(',').map((m) => m.trim());
+      let methods;
+      try {
+        methods = experimentMethods(config, chosen);
+      } catch (err) {
+        throw new CliError((err as Error).message);
+      }
       const experimentDir = resolve(opts.dir, opts.id);
       const input: ExperimentInput = {
         experimentId: opts.id,
         experimentDir,
         base: config,
         concurrency: parsePositiveInt('--concurrency', opts.concurrency),
+        ...(chosen ? { methods: chosen } : {}),
       };
       const embedded = embeddedOptionsFrom(opts);
       await withEmbeddedTemporal(embedded, async ({ address, client, startWorker }) => {
@@ -72,11 +84,7 @@ export function registerExperimentCommand(program: Command): void {
               { key: SiriRunId, value: opts.id },
             ],
           });
-          console.log(
-            `experiment ${opts.id} started: ${experimentMethods(config)
-              .map((m) => m.name)
-              .join(', ')}`,
-          );
+          console.log(`experiment ${opts.id} started: ${methods.map((m) => m.name).join(', ')}`);
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
           console.log(`experiment ${opts.id} is already running: following it`);
@@ -96,7 +104,6 @@ export function registerExperimentCommand(program: Command): void {
         }
         const final = await result;
         const runsDir = join(experimentDir, 'runs');
-        const methods = experimentMethods(config);
         const first = runEvaluations(join(runsDir, methods[0]?.name ?? ''));
         const rows = methods.flatMap((m) => runEvaluations(join(runsDir, m.name), `${m.name} `).rows);
         console.log(formatTable(first.base, rows));

@@ -15,8 +15,24 @@ export interface ExperimentMethod {
  * The methods compared, built from the base config's lMax/lMin/cycle (a cyclic schedule):
  *   SIRI cosine / stair / stair-cosine (the paper's schedulers), DAPO at constant lMax, DeepScaleR-style
  *   stages (lMin for the first half, then lMax), and pure truncation at constant lMin.
+ * `only` picks some of them by name (kept in this order); an unknown name is a RangeError listing the valid ones.
  */
-export function experimentMethods(base: RunConfig): ExperimentMethod[] {
+export function experimentMethods(base: RunConfig, only?: readonly string[]): ExperimentMethod[] {
+  const all = allExperimentMethods(base);
+  if (only === undefined) return all;
+  const known = all.map((m) => m.name);
+  const unknown = only.filter((name) => !known.includes(name));
+  if (unknown.length > 0 || only.length === 0) {
+    throw new RangeError(
+      `${unknown.length > 0 ? `unknown method ${unknown.map((n) => `"${n}"`).join(', ')}` : 'no method chosen'}; ` +
+        `the methods are ${known.join(', ')}`,
+    );
+  }
+  // The canonical order (the report's rows and the base evaluation, which the first method runs).
+  return all.filter((m) => only.includes(m.name));
+}
+
+function allExperimentMethods(base: RunConfig): ExperimentMethod[] {
   const s = base.schedule;
   if (s.kind !== 'cosine' && s.kind !== 'stair' && s.kind !== 'stair-cosine') {
     throw new RangeError(

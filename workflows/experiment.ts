@@ -20,6 +20,8 @@ export interface ExperimentInput {
   base: RunConfig;
   /** Children trained at the same time (CPU: 1–2). */
   concurrency: number;
+  /** Method names to train (siri/experiment.ts); all six when absent. */
+  methods?: string[];
   options?: Partial<TrainingOptions>;
 }
 
@@ -42,7 +44,7 @@ const { buildExperimentReport } = proxyActivities<typeof activities>({
 });
 
 export async function siriExperiment(input: ExperimentInput): Promise<ExperimentResult> {
-  const methods = experimentMethods(input.base);
+  const methods = experimentMethods(input.base, input.methods);
   const progress: ExperimentProgress = {
     methods: methods.map((m) => ({ name: m.name, status: 'waiting' })),
     report: null,
