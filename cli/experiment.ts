@@ -5,7 +5,8 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { experimentMethods } from '../siri/experiment';
+import { presetConfig, type RunConfig } from '../siri/config';
+import { experimentMethods, type ExperimentMethod } from '../siri/experiment';
 import { SHARED_TASK_QUEUE } from '../workflows/constants';
 import { SiriKind, SiriRunId } from '../workflows/search-attributes';
 import {
@@ -33,7 +34,9 @@ export function registerExperimentCommand(program: Command): void {
       .option('--config <file>', 'the base run config: a YAML/JSON file (instead of --preset)')
       .option(
         '--methods <list>',
-        'comma-separated methods to train (default: all six: siri-cosine, siri-stair, siri-stair-cosine, dapo-lmax, deepscaler, truncation-lmin)',
+        `comma-separated methods to train (default: all six: ${experimentMethods(presetConfig('toy'))
+          .map((m) => m.name)
+          .join(', ')})`,
       ),
   ).action(
     async (
@@ -55,12 +58,7 @@ export function registerExperimentCommand(program: Command): void {
       const base = resolveConfig(opts.config ? opts : { preset: opts.preset ?? 'toy' });
       const config = opts.steps ? { ...base, totalSteps: parsePositiveInt('--steps', opts.steps) } : base;
       const chosen = opts.methods?.split(',').map((m) => m.trim());
-      let methods;
-      try {
-        methods = experimentMethods(config, chosen);
-      } catch (err) {
-        throw new CliError((err as Error).message);
-      }
+      const methods = chosenMethods(config, chosen);
       const experimentDir = resolve(opts.dir, opts.id);
       const input: ExperimentInput = {
         experimentId: opts.id,
@@ -111,4 +109,13 @@ export function registerExperimentCommand(program: Command): void {
       });
     },
   );
+}
+
+/** The experiment's methods, or those --methods names; a bad choice is a usage error naming the valid ones. */
+function chosenMethods(config: RunConfig, chosen: string[] | undefined): ExperimentMethod[] {
+  try {
+    return experimentMethods(config, chosen);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
 }

@@ -20,14 +20,12 @@ export interface ExperimentMethod {
 export function experimentMethods(base: RunConfig, only?: readonly string[]): ExperimentMethod[] {
   const all = allExperimentMethods(base);
   if (only === undefined) return all;
-  const known = all.map((m) => m.name);
-  const unknown = only.filter((name) => !known.includes(name));
-  if (unknown.length > 0 || only.length === 0) {
-    throw new RangeError(
-      `${unknown.length > 0 ? `unknown method ${unknown.map((n) => `"${n}"`).join(', ')}` : 'no method chosen'}; ` +
-        `the methods are ${known.join(', ')}`,
-    );
+  const known = `the methods are ${all.map((m) => m.name).join(', ')}`;
+  const unknown = only.filter((name) => !all.some((m) => m.name === name));
+  if (unknown.length > 0) {
+    throw new RangeError(`unknown method ${unknown.map((n) => `"${n}"`).join(', ')}; ${known}`);
   }
+  if (only.length === 0) throw new RangeError(`no method chosen; ${known}`);
   // The canonical order (the report's rows and the base evaluation, which the first method runs).
   return all.filter((m) => only.includes(m.name));
 }
