@@ -1,12 +1,14 @@
 // `siri experiment toy`: the toy replication of the paper — SIRI (cosine, stair, stair-cosine), DAPO at
 // lMax, DeepScaleR-style stages and pure truncation at lMin, all from the same base, seed and steps —
 // as one resumable workflow, then Table 1 and the figures. Re-running with the same --id resumes it.
-// --preset / --config choose the world (default: the `toy` preset), --methods a subset of the six.
+// --preset / --config choose the world (default: the `toy` preset), --methods a subset of the six,
+// --seeds several training seeds per method (then an across-seed table compares them with SIRI-high).
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { presetConfig, type RunConfig } from '../siri/config';
-import { experimentMethods, type ExperimentMethod } from '../siri/experiment';
+import { experimentMethods, experimentRuns, type ExperimentMethod } from '../siri/experiment';
+import { seedTable, seedTableMarkdown } from '../report/seeds';
 import { SHARED_TASK_QUEUE } from '../workflows/constants';
 import { SiriKind, SiriRunId } from '../workflows/search-attributes';
 import {
@@ -37,6 +39,10 @@ export function registerExperimentCommand(program: Command): void {
         `comma-separated methods to train (default: all six: ${experimentMethods(presetConfig('toy'))
           .map((m) => m.name)
           .join(', ')})`,
+      )
+      .option(
+        '--seeds <list>',
+        'comma-separated training seeds, each method trained once per seed (default: the config seed)',
       ),
   ).action(
     async (
@@ -49,6 +55,7 @@ export function registerExperimentCommand(program: Command): void {
         preset?: string;
         config?: string;
         methods?: string;
+        seeds?: string;
         port: string;
         uiPort: string;
         db: string;
@@ -59,6 +66,8 @@ export function registerExperimentCommand(program: Command): void {
       const config = opts.steps ? { ...base, totalSteps: parsePositiveInt('--steps', opts.steps) } : base;
       const chosen = opts.methods?.split(',').map((m) => m.trim());
       const methods = chosenMethods(config, chosen);
+      const seeds = opts.seeds === undefined ? undefined : parseSeeds(opts.seeds);
+      const planned = plannedRuns(config, methods, seeds);
       const experimentDir = resolve(opts.dir, opts.id);
       const input: ExperimentInput = {
         experimentId: opts.id,
@@ -66,6 +75,7 @@ export function registerExperimentCommand(program: Command): void {
         base: config,
         concurrency: parsePositiveInt('--concurrency', opts.concurrency),
         ...(chosen ? { methods: chosen } : {}),
+        ...(seeds ? { seeds } : {}),
       };
       const embedded = embeddedOptionsFrom(opts);
       await withEmbeddedTemporal(embedded, async ({ address, client, startWorker }) => {
@@ -82,7 +92,7 @@ export function registerExperimentCommand(program: Command): void {
               { key: SiriRunId, value: opts.id },
             ],
           });
-          console.log(`experiment ${opts.id} started: ${methods.map((m) => m.name).join(', ')}`);
+          console.log(`experiment ${opts.id} started: ${planned.map((r) => r.name).join(', ')}`);
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
           console.log(`experiment ${opts.id} is already running: following it`);
@@ -102,13 +112,40 @@ export function registerExperimentCommand(program: Command): void {
         }
         const final = await result;
         const runsDir = join(experimentDir, 'runs');
-        const first = runEvaluations(join(runsDir, methods[0]?.name ?? ''));
-        const rows = methods.flatMap((m) => runEvaluations(join(runsDir, m.name), `${m.name} `).rows);
+        const first = runEvaluations(join(runsDir, planned[0]?.name ?? ''));
+        const rows = planned.flatMap((r) => runEvaluations(join(runsDir, r.name), `${r.name} `).rows);
         console.log(formatTable(first.base, rows));
+        if (new Set(planned.map((r) => r.seed)).size > 1) {
+          const runs = planned.map((r) => ({
+            method: r.method.name,
+            seed: r.seed,
+            runDir: join(runsDir, r.name),
+          }));
+          console.log(`\nacross seeds:\n${seedTableMarkdown(seedTable(runs))}`);
+        }
         console.log(`report: ${final.reportHtml}`);
       });
     },
   );
+}
+
+/** --seeds 0,1,2: distinct non-negative integers; anything else is a usage error naming the value. */
+function parseSeeds(list: string): number[] {
+  const seeds = list.split(',').map((s) => s.trim());
+  const bad = seeds.find((s) => !/^\d+$/.test(s));
+  if (bad !== undefined) {
+    throw new CliError(`--seeds: "${bad}" is not a non-negative integer (example: --seeds 0,1,2)`);
+  }
+  return seeds.map(Number);
+}
+
+/** The runs the experiment will train; a repeated seed is a usage error. */
+function plannedRuns(config: RunConfig, methods: ExperimentMethod[], seeds: number[] | undefined) {
+  try {
+    return experimentRuns(config, methods, seeds);
+  } catch (err) {
+    throw new CliError(`--seeds: ${(err as Error).message}`);
+  }
 }
 
 /** The experiment's methods, or those --methods names; a bad choice is a usage error naming the valid ones. */

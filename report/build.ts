@@ -1,6 +1,7 @@
 // `siri report` end to end: load the inputs into the model, build the figures and Table 1, render each
-// figure to SVG and PNG, and write report.html (self-contained), <figure>.svg/.png, table1.md and a
-// report.json manifest into the output directory, each file atomically.
+// figure to SVG and PNG, and write report.html (self-contained), <figure>.svg/.png, table1.md, seeds.md
+// (the across-seed comparison of a multi-seed experiment) and a report.json manifest into the output
+// directory, each file atomically.
 import { join } from 'node:path';
 import { writeFileAtomic } from '../eval/atomic';
 import { siriVersion } from '../eval/results';
@@ -9,6 +10,7 @@ import { buildFigures, isOmitted, type OmittedFigure } from './figures';
 import { renderReportHtml, type RenderedFigure } from './html';
 import { loadReportModel, type ReportModel } from './model';
 import { prefixSvgIds, renderSpec } from './render';
+import { seedTable, seedTableMarkdown, type SeedRunDir } from './seeds';
 import { buildTable1, table1Markdown } from './table';
 
 export interface BuildReportOptions {
@@ -18,6 +20,8 @@ export interface BuildReportOptions {
   title?: string;
   /** Timestamp shown in the page (default: now). */
   now?: Date;
+  /** The runs of a multi-seed experiment: adds the across-seed comparison (seeds.md and a section). */
+  seedRuns?: readonly SeedRunDir[];
 }
 
 export interface BuiltFigure {
@@ -33,6 +37,7 @@ export interface BuiltReport {
   html: FileRef;
   manifest: FileRef;
   table: FileRef | null;
+  seedTable: FileRef | null;
   figures: BuiltFigure[];
   omitted: OmittedFigure[];
   model: ReportModel;
@@ -78,12 +83,17 @@ export async function buildReport(
   const tableRef = table
     ? await writeFileAtomic(join(options.out, 'table1.md'), table1Markdown(table))
     : null;
+  const seeds = options.seedRuns && options.seedRuns.length > 0 ? seedTable(options.seedRuns) : null;
+  const seedsRef = seeds
+    ? await writeFileAtomic(join(options.out, 'seeds.md'), seedTableMarkdown(seeds))
+    : null;
   const version = siriVersion();
   const html = renderReportHtml({
     model,
     figures: rendered,
     omitted,
     table,
+    seeds,
     generatedAt: (options.now ?? new Date()).toISOString(),
     siriVersion: version,
   });
@@ -105,11 +115,20 @@ export async function buildReport(
     })),
     omitted,
     table: table ? { file: 'table1.md', rows: table.rows.length, base: table.base } : null,
+    seeds: seeds ? { file: 'seeds.md', rows: seeds.rows.length, reference: seeds.reference } : null,
     notes: model.notes,
   };
   const manifestRef = await writeFileAtomic(
     join(options.out, 'report.json'),
     JSON.stringify(manifest, null, 2) + '\n',
   );
-  return { html: htmlRef, manifest: manifestRef, table: tableRef, figures: built, omitted, model };
+  return {
+    html: htmlRef,
+    manifest: manifestRef,
+    table: tableRef,
+    seedTable: seedsRef,
+    figures: built,
+    omitted,
+    model,
+  };
 }

@@ -4,6 +4,7 @@
 import { describeSchedule } from '../siri/schedule';
 import type { ReportModel, RunData } from './model';
 import type { OmittedFigure } from './figures';
+import { seedTableCells, type SeedTable } from './seeds';
 import { escapeHtml, formatAccuracy, formatLength, table1Html, type Table1 } from './table';
 
 export interface RenderedFigure {
@@ -21,6 +22,8 @@ export interface ReportPage {
   figures: RenderedFigure[];
   omitted: OmittedFigure[];
   table: Table1 | null;
+  /** The across-seed comparison of a multi-seed experiment. */
+  seeds?: SeedTable | null;
   generatedAt: string;
   siriVersion: string;
 }
@@ -81,6 +84,28 @@ function figureHtml(f: RenderedFigure, n: number): string {
   );
 }
 
+/** The across-seed table: each final checkpoint over the training seeds, against the reference. */
+function seedSection(seeds: SeedTable): string[] {
+  const { header, rows } = seedTableCells(seeds);
+  const cells = (row: string[], tag: 'th' | 'td'): string =>
+    row
+      .map((c, i) =>
+        i === 0 && tag === 'td'
+          ? `<th scope="row">${escapeHtml(c)}</th>`
+          : `<${tag}>${escapeHtml(c)}</${tag}>`,
+      )
+      .join('');
+  return [
+    '<h2 id="seeds">Across training seeds</h2>',
+    '<p class="meta">Each final checkpoint (SIRI-low / SIRI-high: the last IterK-Compressed / IterK-Expanded; ' +
+      'a baseline: its last evaluation) as pass@1 mean ± standard error over the training seeds, and its ' +
+      `difference to ${escapeHtml(seeds.reference)} paired by seed (mean ± SE of the per-seed differences).</p>`,
+    `<div class="table-wrap"><table><thead><tr>${cells(header, 'th')}</tr></thead><tbody>` +
+      rows.map((r) => `<tr>${cells(r, 'td')}</tr>`).join('') +
+      '</tbody></table></div>',
+  ];
+}
+
 export function renderReportHtml(page: ReportPage): string {
   const { model, figures, omitted, table } = page;
   const parts: string[] = [];
@@ -117,6 +142,7 @@ export function renderReportHtml(page: ReportPage): string {
   } else {
     parts.push('<p class="meta">No evaluations among the inputs, so there is no table.</p>');
   }
+  if (page.seeds) parts.push(...seedSection(page.seeds));
   parts.push('<h2>Figures</h2>');
   figures.forEach((f, i) => parts.push(figureHtml(f, i + 1)));
   if (omitted.length > 0) {

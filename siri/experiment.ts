@@ -80,3 +80,123 @@ function allExperimentMethods(base: RunConfig): ExperimentMethod[] {
 export function methodConfig(base: RunConfig, method: ExperimentMethod): RunConfig {
   return { ...base, schedule: method.schedule };
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Several training seeds per method: the runs, and the comparison across seeds
+
+/** One training run of the experiment: a method trained with one seed. */
+export interface ExperimentRun {
+  method: ExperimentMethod;
+  seed: number;
+  /** Run id and directory name: the method's name alone for a single-seed experiment, else `<method>-seed<S>`. */
+  name: string;
+  /** The first run of each seed evaluates the base model under that seed's sampling. */
+  evaluateBase: boolean;
+}
+
+/**
+ * The runs of an experiment, seed-major (every method of the first seed, then the next seed), so that a
+ * partial experiment already holds whole comparisons. Without `seeds` (or with just the base config's seed)
+ * the experiment keeps the single-seed layout: one run per method named after it. Seeds must be distinct
+ * non-negative integers.
+ */
+export function experimentRuns(
+  base: RunConfig,
+  methods: readonly ExperimentMethod[],
+  seeds?: readonly number[],
+): ExperimentRun[] {
+  const chosen = seeds ?? [base.seed];
+  if (chosen.length === 0) throw new RangeError('no seed chosen; give one or more, e.g. 0,1,2');
+  for (const seed of chosen) {
+    if (!Number.isInteger(seed) || seed < 0) {
+      throw new RangeError(`seed ${seed} is not a non-negative integer`);
+    }
+  }
+  const duplicate = chosen.find((seed, i) => chosen.indexOf(seed) !== i);
+  if (duplicate !== undefined) throw new RangeError(`seed ${duplicate} is given twice`);
+  const singleSeed = chosen.length === 1 && chosen[0] === base.seed;
+  return chosen.flatMap((seed) =>
+    methods.map((method, index) => ({
+      method,
+      seed,
+      name: singleSeed ? method.name : `${method.name}-seed${seed}`,
+      evaluateBase: index === 0,
+    })),
+  );
+}
+
+/** The run config of one run: the method's schedule and the run's seed. */
+export function runConfig(base: RunConfig, run: ExperimentRun): RunConfig {
+  return { ...methodConfig(base, run.method), seed: run.seed };
+}
+
+/** One checkpoint's score in one seed's run, e.g. siri-cosine's SIRI-high with seed 2. */
+export interface SeedScore {
+  /** What is compared across seeds: "Base", "siri-cosine SIRI-high", "dapo-lmax final", … */
+  label: string;
+  seed: number;
+  accuracy: number;
+  meanLength: number;
+}
+
+/** Mean ± standard error over seeds, and the difference to a reference paired by seed. */
+export interface AcrossSeeds {
+  label: string;
+  seeds: number[];
+  meanAccuracy: number;
+  /** sd / √n over the seeds (unbiased sd); null with one seed. */
+  accuracyStandardError: number | null;
+  meanLength: number;
+  /** mean over the seeds both have of (accuracy − the reference's), its standard error, and n. */
+  versusReference: { difference: number; standardError: number | null; seeds: number } | null;
+}
+
+/**
+ * Summarizes each label's scores over the training seeds. The difference to `reference` is paired by seed,
+ * d_s = acc(label, s) − acc(reference, s), mean(d) ± sd(d)/√n, so it carries both the training noise (the
+ * seed decides the run) and the evaluation noise, but not the spread that seeds share. Labels keep the order
+ * of their first score.
+ */
+export function compareAcrossSeeds(scores: readonly SeedScore[], reference: string): AcrossSeeds[] {
+  const byLabel = new Map<string, Map<number, SeedScore>>();
+  for (const score of scores) {
+    const seeds = byLabel.get(score.label) ?? new Map<number, SeedScore>();
+    if (seeds.has(score.seed)) {
+      throw new RangeError(`${score.label} has two scores for seed ${score.seed}`);
+    }
+    seeds.set(score.seed, score);
+    byLabel.set(score.label, seeds);
+  }
+  const referenceScores = byLabel.get(reference);
+  return [...byLabel].map(([label, seeds]) => {
+    const values = [...seeds.values()];
+    const accuracy = meanAndStandardError(values.map((s) => s.accuracy));
+    let versusReference: AcrossSeeds['versusReference'] = null;
+    if (referenceScores && label !== reference) {
+      const diffs = values.flatMap((s) => {
+        const ref = referenceScores.get(s.seed);
+        return ref ? [s.accuracy - ref.accuracy] : [];
+      });
+      if (diffs.length > 0) {
+        const d = meanAndStandardError(diffs);
+        versusReference = { difference: d.mean, standardError: d.standardError, seeds: diffs.length };
+      }
+    }
+    return {
+      label,
+      seeds: values.map((s) => s.seed),
+      meanAccuracy: accuracy.mean,
+      accuracyStandardError: accuracy.standardError,
+      meanLength: values.reduce((sum, s) => sum + s.meanLength, 0) / values.length,
+      versusReference,
+    };
+  });
+}
+
+function meanAndStandardError(values: readonly number[]): { mean: number; standardError: number | null } {
+  const n = values.length;
+  const mean = values.reduce((s, v) => s + v, 0) / n;
+  if (n < 2) return { mean, standardError: null };
+  const variance = values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1);
+  return { mean, standardError: Math.sqrt(variance / n) };
+}

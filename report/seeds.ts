@@ -1,0 +1,108 @@
+// The across-seed table of a multi-seed experiment: each method's final checkpoints (SIRI-low and SIRI-high
+// for the SIRI schedulers, the last evaluation for the baselines) and the base, as mean ± standard error
+// over the training seeds, with each one's difference to SIRI-high paired by seed (siri/experiment.ts).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compareAcrossSeeds, type AcrossSeeds, type SeedScore } from '../siri/experiment';
+import type { EvalSummary, StepMetrics } from '../workflows/types';
+
+export interface SeedRunDir {
+  method: string;
+  seed: number;
+  runDir: string;
+}
+
+/** The reference every row is compared with: cosine SIRI's SIRI-high when it was trained. */
+export const SEED_TABLE_REFERENCE = 'siri-cosine SIRI-high';
+
+/** The scores a run contributes: the base (if this run evaluated it) and its final checkpoints. */
+export function runSeedScores(run: SeedRunDir): SeedScore[] {
+  const scores: SeedScore[] = [];
+  const score = (label: string, summary: EvalSummary): SeedScore => ({
+    label,
+    seed: run.seed,
+    accuracy: summary.meanPass1,
+    meanLength: summary.meanLength,
+  });
+  const basePath = join(run.runDir, 'evals', 'base', 'results.json');
+  if (existsSync(basePath)) {
+    const base = JSON.parse(readFileSync(basePath, 'utf8')) as { summary: EvalSummary };
+    scores.push(score('Base', base.summary));
+  }
+  const metricsPath = join(run.runDir, 'metrics.jsonl');
+  if (!existsSync(metricsPath)) return scores;
+  const evals = readFileSync(metricsPath, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim())
+    .flatMap((line) => {
+      const m = JSON.parse(line) as StepMetrics;
+      return m.eval ? [{ name: m.checkpointName ?? null, summary: m.eval }] : [];
+    });
+  const lastNamed = (suffix: string) => evals.filter((e) => e.name?.endsWith(suffix)).at(-1);
+  const compressed = lastNamed('-Compressed');
+  const expanded = lastNamed('-Expanded');
+  if (compressed && expanded) {
+    scores.push(score(`${run.method} SIRI-low`, compressed.summary));
+    scores.push(score(`${run.method} SIRI-high`, expanded.summary));
+  } else {
+    const last = evals.at(-1);
+    if (last) scores.push(score(`${run.method} final`, last.summary));
+  }
+  return scores;
+}
+
+/** Every run's scores summarized across seeds, compared with SIRI-high (or the first trained row). */
+export function seedTable(runs: readonly SeedRunDir[]): SeedTable {
+  const scores = runs.flatMap(runSeedScores);
+  const labels = [...new Set(scores.map((s) => s.label))];
+  const reference = labels.includes(SEED_TABLE_REFERENCE)
+    ? SEED_TABLE_REFERENCE
+    : (labels.find((l) => l !== 'Base') ?? 'Base');
+  return { reference, rows: compareAcrossSeeds(scores, reference) };
+}
+
+export interface SeedTable {
+  reference: string;
+  rows: AcrossSeeds[];
+}
+
+/** The header and the formatted cells: pass@1 mean ± SE, mean length, difference to the reference ± SE, z. */
+export function seedTableCells(table: SeedTable): { header: string[]; rows: string[][] } {
+  // Rounding decides the sign: a difference that prints as zero is "+0.00", not "-0.00".
+  const unsignedZero = (text: string): string => (/^-0\.0+$/.test(text) ? text.slice(1) : text);
+  const pct = (x: number): string => unsignedZero((100 * x).toFixed(2));
+  const header = [
+    'checkpoint',
+    'seeds',
+    'pass@1 % (± SE over seeds)',
+    'mean length',
+    `− ${table.reference} (± SE, paired by seed)`,
+    'z',
+  ];
+  const rows = table.rows.map((row) => {
+    const se = row.accuracyStandardError;
+    const accuracy = se === null ? pct(row.meanAccuracy) : `${pct(row.meanAccuracy)} ± ${pct(se)}`;
+    const versus = row.versusReference;
+    let delta = '–';
+    let z = '–';
+    if (versus) {
+      const difference = pct(versus.difference);
+      delta = difference.startsWith('-') ? difference : `+${difference}`;
+      if (versus.standardError !== null) {
+        delta += ` ± ${pct(versus.standardError)}`;
+        if (versus.standardError > 0) {
+          z = unsignedZero((versus.difference / versus.standardError).toFixed(1));
+        }
+      }
+    }
+    return [row.label, row.seeds.join(', '), accuracy, row.meanLength.toFixed(1), delta, z];
+  });
+  return { header, rows };
+}
+
+/** The table as Markdown (seeds.md and the console). */
+export function seedTableMarkdown(table: SeedTable): string {
+  const { header, rows } = seedTableCells(table);
+  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n') + '\n';
+}
