@@ -1,6 +1,7 @@
-// The across-seed table of a multi-seed experiment: each method's final checkpoints (SIRI-low and SIRI-high
-// for the SIRI schedulers, the last evaluation for the baselines) and the base, as mean ± standard error
-// over the training seeds, with each one's difference to SIRI-high paired by seed (siri/experiment.ts).
+// The across-seed table of a multi-seed experiment: each method's checkpoints (the SIRI schedulers' named
+// IterK ones, the last two as SIRI-low and SIRI-high; the baselines' last evaluation) and the base, as
+// mean ± standard error over the training seeds, with each one's difference to SIRI-high paired by seed
+// (siri/experiment.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareAcrossSeeds, type AcrossSeeds, type SeedScore } from '../siri/experiment';
@@ -15,7 +16,11 @@ export interface SeedRunDir {
 /** The reference every row is compared with: cosine SIRI's SIRI-high when it was trained. */
 export const SEED_TABLE_REFERENCE = 'siri-cosine SIRI-high';
 
-/** The scores a run contributes: the base (if this run evaluated it) and its final checkpoints. */
+/**
+ * The scores a run contributes: the base (if this run evaluated it), and for a SIRI run its named
+ * checkpoints (IterK-Compressed / IterK-Expanded, the last two labelled SIRI-low and SIRI-high), for a
+ * baseline its last evaluation ("final").
+ */
 export function runSeedScores(run: SeedRunDir): SeedScore[] {
   const scores: SeedScore[] = [];
   const score = (label: string, summary: EvalSummary): SeedScore => ({
@@ -42,6 +47,11 @@ export function runSeedScores(run: SeedRunDir): SeedScore[] {
   const compressed = lastNamed('-Compressed');
   const expanded = lastNamed('-Expanded');
   if (compressed && expanded) {
+    // The earlier IterK checkpoints too (the paper's claim that each compression gains), then the last two.
+    for (const e of evals) {
+      if (e.name && e !== compressed && e !== expanded)
+        scores.push(score(`${run.method} ${e.name}`, e.summary));
+    }
     scores.push(score(`${run.method} SIRI-low`, compressed.summary));
     scores.push(score(`${run.method} SIRI-high`, expanded.summary));
   } else {

@@ -68,6 +68,8 @@ describe('seed table from run directories', () => {
   test('a SIRI run gives the base, its last compressed and last expanded checkpoints; a baseline its last', () => {
     assert.deepEqual(runSeedScores(runs[0]!), [
       { label: 'Base', seed: 0, accuracy: 0.4, meanLength: 120 },
+      { label: 'siri-cosine Iter1-Compressed', seed: 0, accuracy: 0.5, meanLength: 100 },
+      { label: 'siri-cosine Iter1-Expanded', seed: 0, accuracy: 0.6, meanLength: 90 },
       { label: 'siri-cosine SIRI-low', seed: 0, accuracy: 0.7, meanLength: 60 },
       { label: 'siri-cosine SIRI-high', seed: 0, accuracy: 0.8, meanLength: 70 },
     ]);
@@ -81,8 +83,25 @@ describe('seed table from run directories', () => {
     const table = seedTable(runs);
     assert.equal(table.reference, 'siri-cosine SIRI-high');
     const md = seedTableMarkdown(table).split('\n');
+    // Rows in the order of their first score: the base, SIRI's named checkpoints, then the baseline.
+    assert.deepEqual(
+      md.slice(2, -1).map((l) => l.split(' | ')[0]),
+      [
+        '| Base',
+        '| siri-cosine Iter1-Compressed',
+        '| siri-cosine Iter1-Expanded',
+        '| siri-cosine SIRI-low',
+        '| siri-cosine SIRI-high',
+        '| deepscaler final',
+      ],
+    );
+    // Iter1-Compressed 0.5 on both seeds: +0.00 SE, vs high −0.30, −0.26 → −28.00 ± 2.00.
+    assert.match(
+      md[3] ?? '',
+      /^\| siri-cosine Iter1-Compressed \| 0, 1 \| 50\.00 ± 0\.00 \| 100\.0 \| -28\.00 ± 2\.00 \| -14\.0 \|$/,
+    );
     // SIRI-high 0.80, 0.76 → mean 78.00, SE = |0.80 − 0.76| / 2 = 2.00 points.
-    assert.match(md[4] ?? '', /^\| siri-cosine SIRI-high \| 0, 1 \| 78\.00 ± 2\.00 \| 70\.0 \| – \| – \|$/);
+    assert.match(md[6] ?? '', /^\| siri-cosine SIRI-high \| 0, 1 \| 78\.00 ± 2\.00 \| 70\.0 \| – \| – \|$/);
     // Base 0.40 both seeds: SE 0; vs SIRI-high −0.40, −0.36 → −38.00 ± 2.00, z −19.0.
     assert.match(
       md[2] ?? '',
@@ -90,12 +109,12 @@ describe('seed table from run directories', () => {
     );
     // SIRI-low 0.70, 0.72 vs high: −0.10, −0.04 → −7.00 ± 3.00, z −2.3.
     assert.match(
-      md[3] ?? '',
+      md[5] ?? '',
       /^\| siri-cosine SIRI-low \| 0, 1 \| 71\.00 ± 1\.00 \| 60\.0 \| -7\.00 ± 3\.00 \| -2\.3 \|$/,
     );
     // Stages 0.82, 0.74 vs high: +0.02, −0.02 → +0.00 ± 2.00, z 0.0.
     assert.match(
-      md[5] ?? '',
+      md[7] ?? '',
       /^\| deepscaler final \| 0, 1 \| 78\.00 ± 4\.00 \| 66\.0 \| \+0\.00 ± 2\.00 \| 0\.0 \|$/,
     );
   });
