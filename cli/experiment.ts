@@ -7,7 +7,12 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { presetConfig, type RunConfig } from '../siri/config';
-import { experimentMethods, experimentRuns, type ExperimentMethod } from '../siri/experiment';
+import {
+  experimentMethods,
+  experimentRuns,
+  type ExperimentMethod,
+  type ExperimentRun,
+} from '../siri/experiment';
 import { seedTable, seedTableMarkdown } from '../report/seeds';
 import { SHARED_TASK_QUEUE } from '../workflows/constants';
 import { SiriKind, SiriRunId } from '../workflows/search-attributes';
@@ -140,7 +145,11 @@ function parseSeeds(list: string): number[] {
 }
 
 /** The runs the experiment will train; a repeated seed is a usage error. */
-function plannedRuns(config: RunConfig, methods: ExperimentMethod[], seeds: number[] | undefined) {
+function plannedRuns(
+  config: RunConfig,
+  methods: ExperimentMethod[],
+  seeds: number[] | undefined,
+): ExperimentRun[] {
   try {
     return experimentRuns(config, methods, seeds);
   } catch (err) {
