@@ -75,7 +75,7 @@ if (args.help) {
       '  [--lr 3e-3] [--threads 2] [--train-problems 24000] [--data-train 2000] [--data-eval 200]\n' +
       '  [--measure-problems 200] [--samples 4]' +
       '  [--max-new-tokens 512] [--eval-every 0] [--difficulty JSON] [--shape JSON]\n' +
-      '  [--teacher-preset default|verifying|decomposing] [--teacher JSON (overrides the preset)] [--measure-only]\n' +
+      '  [--teacher-preset default|verifying|decomposing|leaping] [--teacher JSON (overrides the preset)] [--measure-only]\n' +
       '  [--world chains|search|pick] (search: toy/search.ts, pick: toy/pick.ts; pass --out, --data-dir and\n' +
       '  --stats-file of their own) [--pick-candidates N] [--pick-miss-weights w0,w1,...] (pick world: candidates\n' +
       "  per problem, default 4; the teacher's weights over misses allowed before committing, default 2,2,3,3)\n" +

@@ -25,6 +25,12 @@ export interface TeacherOptions {
    * the line or dividing back.
    */
   decomposeChecks?: boolean;
+  /**
+   * Optional: probability that a trace is a confident shortcut ("leap"): no re-checks and no slips, and the
+   * steps grouped 2–3 to a line, computed left to right in one go (`14 / 2 * 3 = 21.`). Shorter than the
+   * step-by-step solution but harder for the model to get right, so a short budget can reward leaping.
+   */
+  leapProb?: number;
 }
 
 /** The teacher of the toy preset (chosen in docs/toy.md): mean ≈ 4.4 re-checks, 12% with none. */
@@ -52,11 +58,18 @@ export const VERIFYING_TEACHER: TeacherOptions = {
  */
 export const DECOMPOSING_TEACHER: TeacherOptions = { ...VERIFYING_TEACHER, decomposeChecks: true };
 
+/**
+ * Opt-in (docs/toy.md, attempt 30): the default teacher, with 30% of its traces leaps (`leapProb`), so the
+ * model has a shorter but less reliable way to solve a long chain that only a short budget rewards.
+ */
+export const LEAPING_TEACHER: TeacherOptions = { ...DEFAULT_TEACHER, leapProb: 0.3 };
+
 /** Named teachers for `scripts/make-toy-base.ts --teacher-preset`. */
 export const TEACHER_PRESETS: Readonly<Record<string, TeacherOptions>> = {
   default: DEFAULT_TEACHER,
   verifying: VERIFYING_TEACHER,
   decomposing: DECOMPOSING_TEACHER,
+  leaping: LEAPING_TEACHER,
 };
 
 /** No re-checks and no slips: the shortest correct solution (for analysis and comparisons). */
@@ -194,6 +207,10 @@ interface StepPlan {
  * determine the text.
  */
 export function writeTrace(problem: Problem, rng: Rng, options: TeacherOptions = DEFAULT_TEACHER): Trace {
+  // Drawn only when leaps are on, so the other teachers' traces stay as they were.
+  if (options.leapProb !== undefined && options.leapProb > 0 && rng.bernoulli(options.leapProb)) {
+    return leapTrace(problem, rng);
+  }
   const steps = problem.steps;
   const truth = chainValues(problem.start, steps);
   let budget = rng.weighted(options.recheckWeights);
@@ -282,6 +299,41 @@ export function writeTrace(problem: Problem, rng: Rng, options: TeacherOptions =
     reviews,
   );
   return { text, rechecks, slips, usefulRechecks: slips, answer: String(answer) };
+}
+
+/**
+ * One leap line: the steps applied left to right from `a`, written as one expression and its result,
+ * e.g. leapLine(14, [/2, *3]) = "14 / 2 * 3 = 21." (the chain's order, not operator precedence).
+ */
+export function leapLine(a: number, steps: readonly ChainStep[]): string {
+  const values = chainValues(a, steps);
+  const expression = [String(a), ...steps.map((s) => `${opSymbol(s.op)} ${s.operand}`)].join(' ');
+  return `${expression} = ${values[values.length - 1]}.`;
+}
+
+/** Group sizes (2 or 3, a last single step if one is left) that cover `n` steps, drawn from `rng`. */
+export function leapGroups(n: number, rng: Rng): number[] {
+  const sizes: number[] = [];
+  for (let left = n; left > 0;) {
+    const size = left === 1 ? 1 : Math.min(left, rng.bernoulli(0.5) ? 2 : 3);
+    sizes.push(size);
+    left -= size;
+  }
+  return sizes;
+}
+
+/** A confident shortcut: the chain in leaps of 2–3 steps per line, no re-checks, no slips. */
+function leapTrace(problem: Problem, rng: Rng): Trace {
+  const truth = chainValues(problem.start, problem.steps);
+  const lines: string[] = [];
+  let at = 0;
+  for (const size of leapGroups(problem.steps.length, rng)) {
+    lines.push(leapLine(truth[at] as number, problem.steps.slice(at, at + size)));
+    at += size;
+  }
+  const answer = truth[truth.length - 1] as number;
+  const text = ['<think>', ...lines, '</think>', `The answer is \\boxed{${answer}}.`].join('\n');
+  return { text, rechecks: 0, slips: 0, usefulRechecks: 0, answer: String(answer) };
 }
 
 /** Whether continuing the chain from a wrong value keeps every value a non-negative integer. */

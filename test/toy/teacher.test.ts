@@ -12,6 +12,9 @@ import {
   DECOMPOSING_TEACHER,
   decomposedProduct,
   DEFAULT_TEACHER,
+  LEAPING_TEACHER,
+  leapGroups,
+  leapLine,
   placeValueParts,
   TEACHER_PRESETS,
   VERIFYING_TEACHER,
@@ -219,6 +222,84 @@ describe('toy teacher', () => {
     }
     assert.ok(decomposedChecks > 200, `only ${decomposedChecks} decomposed checks`);
     assert.ok(caught > 20, `only ${caught} decomposed checks caught a slip`);
+  });
+
+  test('leap lines apply the steps left to right, by hand', () => {
+    const half = { op: 'div', operand: 2 } as const;
+    const triple = { op: 'mul', operand: 3 } as const;
+    assert.equal(leapLine(14, [half, triple]), '14 / 2 * 3 = 21.');
+    // The chain's order, not precedence: 2 + 3 * 4 is (2 + 3) * 4 = 20 here.
+    assert.equal(
+      leapLine(2, [
+        { op: 'add', operand: 3 },
+        { op: 'mul', operand: 4 },
+      ]),
+      '2 + 3 * 4 = 20.',
+    );
+    assert.equal(leapLine(7, [{ op: 'sub', operand: 4 }]), '7 - 4 = 3.');
+    for (let n = 1; n <= 9; n++) {
+      const sizes = leapGroups(n, new Rng(n));
+      assert.equal(
+        sizes.reduce((a, b) => a + b, 0),
+        n,
+      );
+      assert.ok(
+        sizes.every((s, i) => s === 2 || s === 3 || (s === 1 && i === sizes.length - 1)),
+        String(sizes),
+      );
+    }
+  });
+
+  test('the leaping teacher: a share of leaps, each line true, right answers, other teachers unchanged', () => {
+    assert.equal(TEACHER_PRESETS['leaping'], LEAPING_TEACHER);
+    const long = generateProblems({
+      split: 'train',
+      count: 800,
+      seed: 4,
+      difficulty: { ...DEFAULT_DIFFICULTY, maxSteps: 8 },
+    });
+    const written = writeTraces(long, 6, LEAPING_TEACHER);
+    const concise = long.map((p) => conciseTrace(p).text.length);
+    let leaps = 0;
+    for (let i = 0; i < long.length; i++) {
+      const t = written[i]!;
+      const p = long[i] as Problem;
+      assert.equal(gradeResponse(t.text, p.answer).correct, true, t.text);
+      const lines = thinkLines(t.text);
+      if (t.rechecks > 0 || lines.length >= p.steps.length) continue;
+      leaps += 1;
+      assert.ok(t.text.length < concise[i]!, t.text);
+      // Each line "a op b op c … = v." is true when evaluated left to right from the previous value.
+      let value = p.start;
+      for (const line of lines) {
+        const [lhs, rhs] = line.replace(/\.$/, '').split(' = ');
+        const tokens = lhs!.split(' ');
+        assert.equal(Number(tokens[0]), value, line);
+        let acc = value;
+        for (let k = 1; k < tokens.length; k += 2) {
+          const operand = Number(tokens[k + 1]);
+          const op = tokens[k];
+          acc =
+            op === '+'
+              ? acc + operand
+              : op === '-'
+                ? acc - operand
+                : op === '*'
+                  ? acc * operand
+                  : acc / operand;
+        }
+        assert.equal(Number(rhs), acc, line);
+        value = acc;
+      }
+      assert.equal(String(value), p.answer);
+    }
+    // 30% of the traces are leaps (binomial SE ≈ 1.6 points at 800).
+    assert.ok(leaps > 0.24 * long.length && leaps < 0.36 * long.length, `${leaps} leaps of ${long.length}`);
+    // Without leapProb no extra draw is made: the default teacher's traces are as before.
+    assert.deepEqual(
+      writeTraces(problems.slice(0, 50), 9, { ...DEFAULT_TEACHER, leapProb: 0 }),
+      traces.slice(0, 50),
+    );
   });
 
   test('deterministic from the seed, and per-problem streams are order-independent', () => {
