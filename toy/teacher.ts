@@ -293,12 +293,17 @@ export function writeTrace(problem: Problem, rng: Rng, options: TeacherOptions =
     );
   }
 
-  const text = ['<think>', ...lines, '</think>', `The answer is \\boxed{${answer}}.`].join('\n');
+  const text = traceText(lines, answer);
   const rechecks = plans.reduce(
     (n, p) => n + (p.slip === 'early' ? 1 : 0) + p.redundantChecks.length,
     reviews,
   );
   return { text, rechecks, slips, usefulRechecks: slips, answer: String(answer) };
+}
+
+/** The response around the think lines: "<think>\n…\n</think>\nThe answer is \\boxed{N}." */
+function traceText(lines: readonly string[], answer: number): string {
+  return ['<think>', ...lines, '</think>', `The answer is \\boxed{${answer}}.`].join('\n');
 }
 
 /**
@@ -332,7 +337,7 @@ function leapTrace(problem: Problem, rng: Rng): Trace {
     at += size;
   }
   const answer = truth[truth.length - 1] as number;
-  const text = ['<think>', ...lines, '</think>', `The answer is \\boxed{${answer}}.`].join('\n');
+  const text = traceText(lines, answer);
   return { text, rechecks: 0, slips: 0, usefulRechecks: 0, answer: String(answer) };
 }
 

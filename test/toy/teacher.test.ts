@@ -4,7 +4,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gradeResponse } from '../../grader/index';
-import { DEFAULT_DIFFICULTY, generateProblems, makeProblem, type Problem } from '../../toy/problems';
+import {
+  DEFAULT_DIFFICULTY,
+  generateProblems,
+  makeProblem,
+  parseProblemKey,
+  type Problem,
+} from '../../toy/problems';
 import { Rng } from '../../toy/random';
 import {
   CONCISE_TEACHER,
@@ -273,21 +279,11 @@ describe('toy teacher', () => {
       let value = p.start;
       for (const line of lines) {
         const [lhs, rhs] = line.replace(/\.$/, '').split(' = ');
-        const tokens = lhs!.split(' ');
-        assert.equal(Number(tokens[0]), value, line);
-        let acc = value;
-        for (let k = 1; k < tokens.length; k += 2) {
-          const operand = Number(tokens[k + 1]);
-          const op = tokens[k];
-          acc =
-            op === '+'
-              ? acc + operand
-              : op === '-'
-                ? acc - operand
-                : op === '*'
-                  ? acc * operand
-                  : acc / operand;
-        }
+        const [first, ...rest] = lhs!.split(' ');
+        assert.equal(Number(first), value, line);
+        // The rest as chain steps ("/ 2 * 3" → "/2|*3"): parseProblemKey evaluates them in order.
+        const steps = rest.flatMap((token, k) => (k % 2 === 0 ? [`${token}${rest[k + 1]}`] : []));
+        const acc = Number(parseProblemKey([first, ...steps].join('|')).answer);
         assert.equal(Number(rhs), acc, line);
         value = acc;
       }
