@@ -47,6 +47,7 @@ const { values: args } = parseArgs({
     'train-problems': { type: 'string', default: '24000' },
     'data-train': { type: 'string', default: '2000' },
     'data-eval': { type: 'string', default: '200' },
+    'data-eval-seed': { type: 'string' },
     steps: { type: 'string', default: '1500' },
     batch: { type: 'string', default: '32' },
     lr: { type: 'string', default: '3e-3' },
@@ -73,6 +74,7 @@ if (args.help) {
   console.log(
     'npx tsx scripts/make-toy-base.ts [--seed 0] [--out toy/base] [--data-dir toy/data] [--steps 1500] [--batch 32]\n' +
       '  [--lr 3e-3] [--threads 2] [--train-problems 24000] [--data-train 2000] [--data-eval 200]\n' +
+      '  [--data-eval-seed N] (chain world: draw eval.jsonl from seed N instead of --seed)\n' +
       '  [--measure-problems 200] [--samples 4]' +
       '  [--max-new-tokens 512] [--eval-every 0] [--difficulty JSON] [--shape JSON]\n' +
       '  [--teacher-preset default|verifying|decomposing|leaping] [--teacher JSON (overrides the preset)] [--measure-only]\n' +
@@ -111,6 +113,8 @@ const searchWorld = args.world === 'search';
 const pickWorld = args.world === 'pick';
 /** The worlds whose problems and data files are fixed by the seed alone (no --difficulty or --teacher). */
 const fixedWorld = searchWorld || pickWorld;
+if (fixedWorld && args['data-eval-seed'] !== undefined)
+  throw new Error(`--data-eval-seed applies to the chain world only (--world ${args.world} has fixed data)`);
 const extraWords = searchWorld ? SEARCH_WORDS : pickWorld ? PICK_WORDS : [];
 
 /** `--pick-steps MIN,MAX`: how many steps a pick chain has (a try's length grows with them); default the world's 2,2. */
@@ -240,6 +244,9 @@ async function train(): Promise<void> {
         trainCount: int('data-train', args['data-train']),
         evalCount: int('data-eval', args['data-eval']),
         difficulty,
+        ...(args['data-eval-seed'] === undefined
+          ? {}
+          : { evalSeed: int('data-eval-seed', args['data-eval-seed']) }),
       });
   console.log(
     `data: ${data.train.length} train / ${data.eval.length} held-out problems in ${args['data-dir']}`,

@@ -398,6 +398,30 @@ const TOY_PICK_STEPS: RunConfig = {
   },
 };
 
+/**
+ * The leaping chain world (docs/toy.md, attempts 30–31): chains of 3–8 steps and a base whose teacher solved
+ * 30% of them "in leaps" (2–3 steps per line, no re-checks) — a shortcut that fits lMin = 64 tokens on every
+ * chain length but is right only 13–17% of the time, while the step-by-step solutions of 7–8-step chains need
+ * 68–91 tokens. So the short budget costs accuracy (pure truncation at lMin keeps leaping) and the long one is
+ * needed. lMax 256 truncates 5.5% of the base's responses at T = 0.6 and 12–23% of its rollouts at T = 1.0
+ * (the paper's 1.5B model at 16K on hard problems); at 384 DAPO kept its verbosity (attempt 30). Evaluation:
+ * 1,000 held-out chains (their own seed, 7) × 2 at the end of each phase only — 2,000 samples a checkpoint.
+ */
+const TOY_LEAPING: RunConfig = {
+  ...TOY,
+  modelDir: 'toy/leaping-base',
+  runDir: 'runs/toy-leaping',
+  trainData: { files: ['toy/leaping-data/train.jsonl'], problemField: 'problem', answerField: 'answer' },
+  schedule: { kind: 'cosine', lMax: 256, lMin: 64, cycle: 20 },
+  eval: {
+    ...TOY.eval,
+    everySteps: 60,
+    samples: 2,
+    maxTokens: 256,
+    dataFiles: ['toy/leaping-data/eval.jsonl'],
+  },
+};
+
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
     for (const v of Object.values(value)) deepFreeze(v);
@@ -412,6 +436,7 @@ export const PRESETS = deepFreeze({
   toy: TOY,
   'toy-pick': TOY_PICK,
   'toy-pick-steps': TOY_PICK_STEPS,
+  'toy-leaping': TOY_LEAPING,
 });
 export type PresetName = keyof typeof PRESETS;
 export const presetNames: readonly PresetName[] = Object.keys(PRESETS) as PresetName[];

@@ -11,6 +11,11 @@ export interface ToyDataOptions {
   trainCount: number;
   evalCount: number;
   difficulty?: Difficulty;
+  /**
+   * Seed of the held-out problems' stream (default `seed`): another seed gives a held-out set independent
+   * of the base's own measurement problems. Train and held-out stay disjoint either way (splitOf).
+   */
+  evalSeed?: number;
 }
 
 export interface ToyDataRecord {
@@ -41,7 +46,12 @@ export const longChains = (train: readonly Problem[]): Problem[] =>
 export function writeToyData(dir: string, options: ToyDataOptions): { train: Problem[]; eval: Problem[] } {
   const common = { seed: options.seed, ...(options.difficulty ? { difficulty: options.difficulty } : {}) };
   const train = generateProblems({ split: 'train', count: options.trainCount, ...common });
-  const held = generateProblems({ split: 'eval', count: options.evalCount, ...common });
+  const held = generateProblems({
+    split: 'eval',
+    count: options.evalCount,
+    ...common,
+    seed: options.evalSeed ?? options.seed,
+  });
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'train.jsonl'), toJsonl(train));
   writeFileSync(join(dir, 'train-long.jsonl'), toJsonl(longChains(train)));

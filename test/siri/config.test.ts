@@ -28,7 +28,7 @@ function messageAt(issues: ConfigIssue[], path: string): string {
 
 describe('presets', () => {
   test('the presets exist and validate to themselves', () => {
-    assert.deepEqual([...presetNames], ['siri-1.5b', 'toy', 'toy-pick', 'toy-pick-steps']);
+    assert.deepEqual([...presetNames], ['siri-1.5b', 'toy', 'toy-pick', 'toy-pick-steps', 'toy-leaping']);
     for (const name of presetNames) assert.deepEqual(parseRunConfig(PRESETS[name]), PRESETS[name]);
   });
 
@@ -196,7 +196,7 @@ describe('parsing', () => {
     );
     assert.equal(
       messageAt(issuesOf({ preset: 'tiny' }), 'preset'),
-      'expected "siri-1.5b" | "toy" | "toy-pick" | "toy-pick-steps", got "tiny"',
+      'expected "siri-1.5b" | "toy" | "toy-pick" | "toy-pick-steps" | "toy-leaping", got "tiny"',
     );
     assert.equal(messageAt(issuesOf(null), '(root)'), 'expected an object (mapping), got null');
   });

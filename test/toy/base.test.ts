@@ -1,5 +1,7 @@
-// The committed toy base checkpoint (toy/base/) and data files (toy/data/): small enough to commit, the
-// tokenizer and config the toy code builds, loadable by the engine, and actually warm-started: its greedy
+// The committed chain-world base checkpoints and their data files: toy/base/ with toy/data/ (3–5-step chains,
+// the `toy` preset) and toy/leaping-base/ with toy/leaping-data/ (3–8-step chains, a teacher that sometimes
+// leaps; the `toy-leaping` preset, docs/toy.md attempts 30–31). Each is small enough to commit, has the
+// tokenizer and config the toy code builds, loads in the engine, and is actually warm-started: its greedy
 // answers to held-out problems keep the teacher's format and are mostly right (a random model's never are).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,74 +10,123 @@ import { join } from 'node:path';
 import { gradeResponse } from '../../grader/index';
 import { longChains, readToyData, toRecord } from '../../toy/data';
 import { toyModelConfig } from '../../toy/model-config';
-import { generateProblems } from '../../toy/problems';
+import { DEFAULT_DIFFICULTY, generateProblems, type Difficulty } from '../../toy/problems';
 import { buildToyTokenizerConfig, buildToyTokenizerJson } from '../../toy/tokenizer';
 import { greedyTwice } from '../helpers/toy-greedy';
 
 const root = join(import.meta.dirname, '../..');
-const baseDir = join(root, 'toy/base');
 const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
 
-describe(
-  'toy base checkpoint',
-  { skip: !existsSync(join(baseDir, 'manifest.json')) && 'toy/base not made yet' },
-  () => {
-    test('at most 5 MB, with the toy tokenizer, config and generation files', () => {
-      const files = readdirSync(baseDir);
-      for (const name of [
-        'config.json',
-        'model.safetensors',
-        'tokenizer.json',
-        'tokenizer_config.json',
-        'generation_config.json',
-      ]) {
-        assert.ok(files.includes(name), `${name} missing`);
-      }
-      assert.ok(!files.includes('optimizer.safetensors'), 'the base carries no optimizer state');
-      const bytes = files.reduce((n, f) => n + statSync(join(baseDir, f)).size, 0);
-      assert.ok(bytes <= 5 * 1024 * 1024, `${bytes} bytes`);
-      assert.deepEqual(readJson(join(baseDir, 'tokenizer.json')), buildToyTokenizerJson());
-      assert.deepEqual(readJson(join(baseDir, 'tokenizer_config.json')), buildToyTokenizerConfig());
-      const config = readJson(join(baseDir, 'config.json')) as Record<string, unknown>;
-      for (const [key, value] of Object.entries(toyModelConfig())) {
-        if (value !== null) assert.deepEqual(config[key], value, `config.json ${key}`);
-      }
-    });
+interface ChainBase {
+  base: string;
+  data: string;
+  difficulty: Difficulty;
+  /** The seed of the held-out problems' stream (make-toy-base.ts --data-eval-seed). */
+  evalSeed: number;
+  /** Held-out problems answered greedily, and the share that must be right. */
+  greedyProblems: number;
+  minGreedyAccuracy: number;
+}
 
-    test('the data files are the seed-0 problems', () => {
-      const train = readToyData(join(root, 'toy/data/train.jsonl'));
-      const held = readToyData(join(root, 'toy/data/eval.jsonl'));
-      assert.deepEqual(
-        train,
-        generateProblems({ split: 'train', count: train.length, seed: 0 }).map(toRecord),
-      );
-      assert.deepEqual(held, generateProblems({ split: 'eval', count: held.length, seed: 0 }).map(toRecord));
-      assert.deepEqual(
-        readToyData(join(root, 'toy/data/train-long.jsonl')),
-        longChains(generateProblems({ split: 'train', count: train.length, seed: 0 })).map(toRecord),
-      );
-      const trainKeys = new Set(train.map((r) => r.key));
-      assert.ok(held.every((r) => !trainKeys.has(r.key)));
-    });
-
-    test('greedy answers on held-out problems: teacher format, mostly right, reproducible', async () => {
-      const problems = readToyData(join(root, 'toy/data/eval.jsonl')).slice(0, 24);
-      const run = await greedyTwice(
-        baseDir,
-        problems.map((p) => p.problem),
-        384,
-      );
-      let correct = 0;
-      run.texts.forEach((text, i) => {
-        assert.equal(run.finishReasons[i], 'stop', text);
-        assert.ok(
-          text.startsWith('<think>\n') && /\n<\/think>\nThe answer is \\boxed\{\d+\}\.$/.test(text),
-          text,
-        );
-        if (gradeResponse(text, problems[i]!.answer).correct) correct += 1;
-      });
-      assert.ok(correct / problems.length >= 0.4, `greedy accuracy ${correct}/${problems.length}`);
-      assert.deepEqual(run.repeatTokenIds, run.tokenIds);
-    });
+const CHAIN_BASES: ChainBase[] = [
+  {
+    base: 'toy/base',
+    data: 'toy/data',
+    difficulty: DEFAULT_DIFFICULTY,
+    evalSeed: 0,
+    greedyProblems: 24,
+    minGreedyAccuracy: 0.4,
   },
-);
+  // Measured at T = 0.6: 78% right (docs/toy.md, attempt 30 b); greedy decoding leaps less often.
+  {
+    base: 'toy/leaping-base',
+    data: 'toy/leaping-data',
+    difficulty: { ...DEFAULT_DIFFICULTY, maxSteps: 8 },
+    evalSeed: 7,
+    greedyProblems: 24,
+    minGreedyAccuracy: 0.7,
+  },
+];
+
+for (const chainBase of CHAIN_BASES) describeChainBase(chainBase);
+
+function describeChainBase(options: ChainBase): void {
+  const { base, data, difficulty, evalSeed } = options;
+  const baseDir = join(root, base);
+  const dataDir = join(root, data);
+  describe(
+    `toy base checkpoint ${base}`,
+    { skip: !existsSync(join(baseDir, 'manifest.json')) && `${base} not made yet` },
+    () => {
+      test('at most 5 MB, with the toy tokenizer, config and generation files', () => {
+        const files = readdirSync(baseDir);
+        for (const name of [
+          'config.json',
+          'model.safetensors',
+          'tokenizer.json',
+          'tokenizer_config.json',
+          'generation_config.json',
+        ]) {
+          assert.ok(files.includes(name), `${name} missing`);
+        }
+        assert.ok(!files.includes('optimizer.safetensors'), 'the base carries no optimizer state');
+        const bytes = files.reduce((n, f) => n + statSync(join(baseDir, f)).size, 0);
+        assert.ok(bytes <= 5 * 1024 * 1024, `${bytes} bytes`);
+        assert.deepEqual(readJson(join(baseDir, 'tokenizer.json')), buildToyTokenizerJson());
+        assert.deepEqual(readJson(join(baseDir, 'tokenizer_config.json')), buildToyTokenizerConfig());
+        const config = readJson(join(baseDir, 'config.json')) as Record<string, unknown>;
+        for (const [key, value] of Object.entries(toyModelConfig())) {
+          if (value !== null) assert.deepEqual(config[key], value, `config.json ${key}`);
+        }
+      });
+
+      test('the data files are the seeded problems, train and held-out disjoint', () => {
+        const train = readToyData(join(dataDir, 'train.jsonl'));
+        const held = readToyData(join(dataDir, 'eval.jsonl'));
+        const trainProblems = generateProblems({ split: 'train', count: train.length, seed: 0, difficulty });
+        assert.deepEqual(train, trainProblems.map(toRecord));
+        assert.deepEqual(
+          held,
+          generateProblems({ split: 'eval', count: held.length, seed: evalSeed, difficulty }).map(toRecord),
+        );
+        assert.deepEqual(
+          readToyData(join(dataDir, 'train-long.jsonl')),
+          longChains(trainProblems).map(toRecord),
+        );
+        const trainKeys = new Set(train.map((r) => r.key));
+        assert.ok(held.every((r) => !trainKeys.has(r.key)));
+        const steps = new Set(train.map((r) => r.steps));
+        assert.deepEqual(
+          [...steps].sort((a, b) => a - b),
+          Array.from(
+            { length: difficulty.maxSteps - difficulty.minSteps + 1 },
+            (_, i) => difficulty.minSteps + i,
+          ),
+        );
+      });
+
+      test('greedy answers on held-out problems: teacher format, mostly right, reproducible', async () => {
+        const problems = readToyData(join(dataDir, 'eval.jsonl')).slice(0, options.greedyProblems);
+        const run = await greedyTwice(
+          baseDir,
+          problems.map((p) => p.problem),
+          384,
+        );
+        let correct = 0;
+        run.texts.forEach((text, i) => {
+          assert.equal(run.finishReasons[i], 'stop', text);
+          assert.ok(
+            text.startsWith('<think>\n') && /\n<\/think>\nThe answer is \\boxed\{\d+\}\.$/.test(text),
+            text,
+          );
+          if (gradeResponse(text, problems[i]!.answer).correct) correct += 1;
+        });
+        assert.ok(
+          correct / problems.length >= options.minGreedyAccuracy,
+          `greedy accuracy ${correct}/${problems.length}`,
+        );
+        assert.deepEqual(run.repeatTokenIds, run.tokenIds);
+      });
+    },
+  );
+}
