@@ -28,7 +28,10 @@ function messageAt(issues: ConfigIssue[], path: string): string {
 
 describe('presets', () => {
   test('the presets exist and validate to themselves', () => {
-    assert.deepEqual([...presetNames], ['siri-1.5b', 'toy', 'toy-pick', 'toy-pick-steps', 'toy-leaping']);
+    assert.deepEqual(
+      [...presetNames],
+      ['siri-1.5b', 'toy', 'toy-pick', 'toy-pick-steps', 'toy-leaping', 'toy-leaping-long'],
+    );
     for (const name of presetNames) assert.deepEqual(parseRunConfig(PRESETS[name]), PRESETS[name]);
   });
 
@@ -196,7 +199,7 @@ describe('parsing', () => {
     );
     assert.equal(
       messageAt(issuesOf({ preset: 'tiny' }), 'preset'),
-      'expected "siri-1.5b" | "toy" | "toy-pick" | "toy-pick-steps" | "toy-leaping", got "tiny"',
+      'expected "siri-1.5b" | "toy" | "toy-pick" | "toy-pick-steps" | "toy-leaping" | "toy-leaping-long", got "tiny"',
     );
     assert.equal(messageAt(issuesOf(null), '(root)'), 'expected an object (mapping), got null');
   });
