@@ -99,7 +99,10 @@ function seedSection(seeds: SeedTable): string[] {
     '<h2 id="seeds">Across training seeds</h2>',
     '<p class="meta">Each final checkpoint (SIRI-low / SIRI-high: the last IterK-Compressed / IterK-Expanded; ' +
       'a baseline: its last evaluation) as pass@1 mean ± standard error over the training seeds, and its ' +
-      `difference to ${escapeHtml(seeds.reference)} paired by seed (mean ± SE of the per-seed differences).</p>`,
+      `difference to ${escapeHtml(seeds.reference)} paired by seed (mean ± SE of the per-seed differences). ` +
+      'Every seed is evaluated on the same held-out problems, so the SE over seeds cannot see the choice of ' +
+      'problems; "SE over problems" is the same difference\'s SE over the problems (each problem\'s difference ' +
+      'averaged over the seeds), and the last z divides by both SEs combined (√(SE₁² + SE₂²), conservative).</p>',
     `<div class="table-wrap"><table><thead><tr>${cells(header, 'th')}</tr></thead><tbody>` +
       rows.map((r) => `<tr>${cells(r, 'td')}</tr>`).join('') +
       '</tbody></table></div>',

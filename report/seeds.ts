@@ -1,9 +1,11 @@
 // The across-seed table of a multi-seed experiment: each method's checkpoints (the SIRI schedulers' named
 // IterK ones, the last two as SIRI-low and SIRI-high; the baselines' last evaluation) and the base, as
 // mean ± standard error over the training seeds, with each one's difference to SIRI-high paired by seed
-// (siri/experiment.ts).
+// (siri/experiment.ts), and that difference's standard error over the held-out problems, read from the
+// evaluations' samples.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readSamplesSync, SAMPLES_FILE, type StoredSample } from '../eval/results';
 import { compareAcrossSeeds, type AcrossSeeds, type SeedScore } from '../siri/experiment';
 import type { EvalSummary, StepMetrics } from '../workflows/types';
 
@@ -23,16 +25,20 @@ export const SEED_TABLE_REFERENCE = 'siri-cosine SIRI-high';
  */
 export function runSeedScores(run: SeedRunDir): SeedScore[] {
   const scores: SeedScore[] = [];
-  const score = (label: string, summary: EvalSummary): SeedScore => ({
-    label,
-    seed: run.seed,
-    accuracy: summary.meanPass1,
-    meanLength: summary.meanLength,
-  });
+  const score = (label: string, summary: EvalSummary, evalName: string): SeedScore => {
+    const rates = problemPassRates(join(run.runDir, 'evals', evalName, SAMPLES_FILE));
+    return {
+      label,
+      seed: run.seed,
+      accuracy: summary.meanPass1,
+      meanLength: summary.meanLength,
+      ...(rates ? { problemPassRates: rates } : {}),
+    };
+  };
   const basePath = join(run.runDir, 'evals', 'base', 'results.json');
   if (existsSync(basePath)) {
     const base = JSON.parse(readFileSync(basePath, 'utf8')) as { summary: EvalSummary };
-    scores.push(score('Base', base.summary));
+    scores.push(score('Base', base.summary, 'base'));
   }
   const metricsPath = join(run.runDir, 'metrics.jsonl');
   if (!existsSync(metricsPath)) return scores;
@@ -41,8 +47,11 @@ export function runSeedScores(run: SeedRunDir): SeedScore[] {
     .filter((line) => line.trim())
     .flatMap((line) => {
       const m = JSON.parse(line) as StepMetrics;
-      return m.eval ? [{ name: m.checkpointName ?? null, summary: m.eval }] : [];
+      return m.eval ? [{ name: m.checkpointName ?? null, step: m.step, summary: m.eval }] : [];
     });
+  // The evaluation's directory under evals/, as activities/evaluate.ts names it.
+  const evalName = (e: { name: string | null; step: number }): string =>
+    e.name ?? `step-${String(e.step).padStart(6, '0')}`;
   const lastNamed = (suffix: string) => evals.filter((e) => e.name?.endsWith(suffix)).at(-1);
   const compressed = lastNamed('-Compressed');
   const expanded = lastNamed('-Expanded');
@@ -50,15 +59,38 @@ export function runSeedScores(run: SeedRunDir): SeedScore[] {
     // The earlier IterK checkpoints too (the paper's claim that each compression gains), then the last two.
     for (const e of evals) {
       if (e.name && e !== compressed && e !== expanded)
-        scores.push(score(`${run.method} ${e.name}`, e.summary));
+        scores.push(score(`${run.method} ${e.name}`, e.summary, evalName(e)));
     }
-    scores.push(score(`${run.method} SIRI-low`, compressed.summary));
-    scores.push(score(`${run.method} SIRI-high`, expanded.summary));
+    scores.push(score(`${run.method} SIRI-low`, compressed.summary, evalName(compressed)));
+    scores.push(score(`${run.method} SIRI-high`, expanded.summary, evalName(expanded)));
   } else {
     const last = evals.at(-1);
-    if (last) scores.push(score(`${run.method} final`, last.summary));
+    if (last) scores.push(score(`${run.method} final`, last.summary, evalName(last)));
   }
   return scores;
+}
+
+/**
+ * Per dataset, each problem's pass rate (its samples' mean correctness) indexed by problemIndex, from one
+ * evaluation's samples.jsonl.gz; null when the file is missing or a problem of a dataset has no sample.
+ */
+export function problemPassRates(samplesPath: string): Record<string, number[]> | null {
+  if (!existsSync(samplesPath)) return null;
+  const tallies = new Map<string, { correct: number; total: number }[]>();
+  for (const sample of readSamplesSync<StoredSample>(samplesPath)) {
+    const perProblem = tallies.get(sample.dataset) ?? [];
+    const tally = (perProblem[sample.problemIndex] ??= { correct: 0, total: 0 });
+    tally.total += 1;
+    if (sample.correct) tally.correct += 1;
+    tallies.set(sample.dataset, perProblem);
+  }
+  const rates: Record<string, number[]> = {};
+  for (const [dataset, perProblem] of tallies) {
+    const values = Array.from(perProblem, (t) => (t ? t.correct / t.total : null));
+    if (values.some((v) => v === null)) return null;
+    rates[dataset] = values as number[];
+  }
+  return rates;
 }
 
 /** Every run's scores summarized across seeds, compared with SIRI-high (or the first trained row). */
@@ -76,7 +108,10 @@ export interface SeedTable {
   rows: AcrossSeeds[];
 }
 
-/** The header and the formatted cells: pass@1 mean ± SE, mean length, difference to the reference ± SE, z. */
+/**
+ * The header and the formatted cells: pass@1 mean ± SE, mean length, difference to the reference ± SE over
+ * seeds and its z, the difference's SE over the held-out problems, and z against both SEs combined.
+ */
 export function seedTableCells(table: SeedTable): { header: string[]; rows: string[][] } {
   // Rounding decides the sign: a difference that prints as zero is "+0.00", not "-0.00".
   const unsignedZero = (text: string): string => (/^-0\.0+$/.test(text) ? text.slice(1) : text);
@@ -88,6 +123,8 @@ export function seedTableCells(table: SeedTable): { header: string[]; rows: stri
     'mean length',
     `− ${table.reference} (± SE, paired by seed)`,
     'z',
+    'SE over problems',
+    'z (both SEs)',
   ];
   const rows = table.rows.map((row) => {
     const se = row.accuracyStandardError;
@@ -95,6 +132,8 @@ export function seedTableCells(table: SeedTable): { header: string[]; rows: stri
     const versus = row.versusReference;
     let delta = '–';
     let z = '–';
+    let problemSe = '–';
+    let zBoth = '–';
     if (versus) {
       const difference = pct(versus.difference);
       delta = difference.startsWith('-') ? difference : `+${difference}`;
@@ -104,8 +143,14 @@ export function seedTableCells(table: SeedTable): { header: string[]; rows: stri
           z = unsignedZero((versus.difference / versus.standardError).toFixed(1));
         }
       }
+      if (versus.problemStandardError !== null) {
+        problemSe = pct(versus.problemStandardError);
+        // Conservative: the two SEs overlap in the evaluation noise, which the sum counts twice.
+        const both = Math.hypot(versus.standardError ?? 0, versus.problemStandardError);
+        if (both > 0) zBoth = unsignedZero((versus.difference / both).toFixed(1));
+      }
     }
-    return [row.label, row.seeds.join(', '), accuracy, row.meanLength.toFixed(1), delta, z];
+    return [row.label, row.seeds.join(', '), accuracy, row.meanLength.toFixed(1), delta, z, problemSe, zBoth];
   });
   return { header, rows };
 }

@@ -137,6 +137,11 @@ export interface SeedScore {
   seed: number;
   accuracy: number;
   meanLength: number;
+  /**
+   * Per dataset, each held-out problem's pass rate (mean correct over its samples), indexed by problem, when
+   * the evaluation's samples are at hand: they give the difference's spread over problems.
+   */
+  problemPassRates?: Readonly<Record<string, readonly number[]>>;
 }
 
 /** Mean ± standard error over seeds, and the difference to a reference paired by seed. */
@@ -148,13 +153,20 @@ export interface AcrossSeeds {
   accuracyStandardError: number | null;
   meanLength: number;
   /** mean over the seeds both have of (accuracy − the reference's), its standard error, and n. */
-  versusReference: { difference: number; standardError: number | null; seeds: number } | null;
+  versusReference: {
+    difference: number;
+    standardError: number | null;
+    seeds: number;
+    /** The same difference's standard error over the held-out problems (problemStandardError); null without samples. */
+    problemStandardError: number | null;
+  } | null;
 }
 
 /**
  * Summarizes each label's scores over the training seeds. The difference to `reference` is paired by seed,
  * d_s = acc(label, s) − acc(reference, s), mean(d) ± sd(d)/√n, so it carries both the training noise (the
- * seed decides the run) and the evaluation noise, but not the spread that seeds share. Labels keep the order
+ * seed decides the run) and the evaluation noise, but not the spread that seeds share (the choice of held-out
+ * problems: problemStandardError gives that one when the samples are at hand). Labels keep the order
  * of their first score.
  */
 export function compareAcrossSeeds(scores: readonly SeedScore[], reference: string): AcrossSeeds[] {
@@ -179,7 +191,16 @@ export function compareAcrossSeeds(scores: readonly SeedScore[], reference: stri
       });
       if (diffs.length > 0) {
         const d = meanAndStandardError(diffs);
-        versusReference = { difference: d.mean, standardError: d.standardError, seeds: diffs.length };
+        const paired = values.flatMap((s) => {
+          const ref = referenceScores.get(s.seed);
+          return ref ? [{ scores: s.problemPassRates, reference: ref.problemPassRates }] : [];
+        });
+        versusReference = {
+          difference: d.mean,
+          standardError: d.standardError,
+          seeds: diffs.length,
+          problemStandardError: problemStandardError(paired),
+        };
       }
     }
     return {
@@ -191,6 +212,39 @@ export function compareAcrossSeeds(scores: readonly SeedScore[], reference: stri
       versusReference,
     };
   });
+}
+
+type PassRates = Readonly<Record<string, readonly number[]>>;
+
+/**
+ * The standard error, over the held-out problems, of a difference in pass@1 averaged over seeds. The seeds
+ * all share one held-out set, so the SE over seeds cannot see how much the difference owes to that set's
+ * choice of problems; this one does. Per dataset d with P_d problems, each problem's difference averaged
+ * over the seeds, δ_p = mean_s (r_label(s, p) − r_ref(s, p)), and since pass@1 is the mean of the datasets'
+ * means,  SE² = Σ_d sd_d(δ)² / P_d / D².  Null unless every paired seed has both sides' rates and each
+ * dataset has the same problems (≥ 2) in all of them.
+ */
+export function problemStandardError(
+  paired: readonly { scores: PassRates | undefined; reference: PassRates | undefined }[],
+): number | null {
+  if (paired.length === 0 || paired.some((p) => !p.scores || !p.reference)) return null;
+  const datasets = Object.keys(paired[0]!.scores!).sort();
+  if (datasets.length === 0) return null;
+  let variance = 0;
+  for (const dataset of datasets) {
+    const problems = paired[0]!.scores![dataset]!.length;
+    const sameShape = paired.every(
+      (p) => p.scores![dataset]?.length === problems && p.reference![dataset]?.length === problems,
+    );
+    if (!sameShape || problems < 2) return null;
+    const deltas = Array.from({ length: problems }, (_, i) => {
+      const sum = paired.reduce((acc, p) => acc + p.scores![dataset]![i]! - p.reference![dataset]![i]!, 0);
+      return sum / paired.length;
+    });
+    const se = meanAndStandardError(deltas).standardError!;
+    variance += se * se;
+  }
+  return Math.sqrt(variance) / datasets.length;
 }
 
 function meanAndStandardError(values: readonly number[]): { mean: number; standardError: number | null } {

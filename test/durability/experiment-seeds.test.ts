@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { spawnSiri, startTestServer, tempDir, type TestServer } from '../helpers/temporal';
 import { makeWorld, worldAvailable, type World } from './world';
@@ -129,7 +130,44 @@ describe('siri experiment --seeds (two methods × two seeds)', { skip, timeout: 
       delta.replace(/^\+/, ''),
       `${pct((d7 + d3) / 2).replace(/^-0\.00$/, '0.00')} ± ${se(d7, d3)}`,
     );
-    assert.ok(cells('siri-cosine SIRI-low').length === 6, seedsMd);
+    assert.ok(cells('siri-cosine SIRI-low').length === 8, seedsMd);
+    // The difference's SE over the held-out problems, recomputed from the evaluations' own samples: per
+    // problem, (truncation − SIRI-high) pass rate averaged over the two seeds; SE = sd / √P.
+    const rates = (name: string, evalName: string): Map<string, number> => {
+      const tally = new Map<string, number[]>();
+      const lines = gunzipSync(readFileSync(join(runDir(name), 'evals', evalName, 'samples.jsonl.gz')))
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean);
+      for (const line of lines) {
+        const s = JSON.parse(line) as { dataset: string; problemIndex: number; correct: boolean };
+        const key = `${s.dataset}/${s.problemIndex}`;
+        tally.set(key, [...(tally.get(key) ?? []), s.correct ? 1 : 0]);
+      }
+      return new Map([...tally].map(([k, v]) => [k, v.reduce((a, b) => a + b, 0) / v.length]));
+    };
+    const evalNameOf = (name: string, suffix = ''): string => {
+      const last = readFileSync(join(runDir(name), 'metrics.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { step: number; checkpointName?: string | null; eval?: unknown })
+        .filter((m) => m.eval && (m.checkpointName ?? '').endsWith(suffix))
+        .at(-1)!;
+      return last.checkpointName ?? `step-${String(last.step).padStart(6, '0')}`;
+    };
+    const deltas = [...rates('truncation-lmin-seed7', evalNameOf('truncation-lmin-seed7')).keys()].map(
+      (key) =>
+        [7, 3].reduce(
+          (sum, seed) =>
+            sum +
+            rates(`truncation-lmin-seed${seed}`, evalNameOf(`truncation-lmin-seed${seed}`)).get(key)! -
+            rates(`siri-cosine-seed${seed}`, evalNameOf(`siri-cosine-seed${seed}`, '-Expanded')).get(key)!,
+          0,
+        ) / 2,
+    );
+    const meanDelta = deltas.reduce((a, b) => a + b, 0) / deltas.length;
+    const sd2 = deltas.reduce((a, d) => a + (d - meanDelta) ** 2, 0) / (deltas.length - 1);
+    assert.equal(cells('truncation-lmin final')[6], pct(Math.sqrt(sd2 / deltas.length)));
     // The console prints the same table; the report page has the section.
     assert.ok(output.includes(seedsMd.trim()), output);
     const html = readFileSync(join(dir, 'experiments', 'seeds', 'report', 'report.html'), 'utf8');

@@ -4,6 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderReportHtml } from '../../report/html';
@@ -38,6 +39,23 @@ function writeRun(
   return dir;
 }
 
+/** Writes runDir/evals/<name>/samples.jsonl.gz: one sample per problem of dataset "set", right or wrong. */
+function writeSamples(runDir: string, name: string, correct: number[]): void {
+  const dir = join(runDir, 'evals', name);
+  mkdirSync(dir, { recursive: true });
+  const lines = correct.map((c, problemIndex) =>
+    JSON.stringify({
+      dataset: 'set',
+      problemIndex,
+      sampleIndex: 0,
+      correct: c === 1,
+      length: 10,
+      truncated: false,
+    }),
+  );
+  writeFileSync(join(dir, 'samples.jsonl.gz'), gzipSync(lines.join('\n') + '\n'));
+}
+
 describe('seed table from run directories', () => {
   const root = mkdtempSync(join(tmpdir(), 'siri-seeds-'));
   const siri = (seed: number, low: number, high: number) =>
@@ -64,6 +82,12 @@ describe('seed table from run directories', () => {
     { method: 'siri-cosine', seed: 1, runDir: siri(1, 0.72, 0.76) },
     { method: 'deepscaler', seed: 1, runDir: stages(1, 0.74) },
   ];
+  // Samples of SIRI-high (Iter2-Expanded) and of the stages' last evaluation (step 19 → step-000019) on four
+  // problems; the other checkpoints have none.
+  writeSamples(runs[0]!.runDir, 'Iter2-Expanded', [1, 1, 1, 0]);
+  writeSamples(runs[2]!.runDir, 'Iter2-Expanded', [1, 1, 0, 0]);
+  writeSamples(runs[1]!.runDir, 'step-000019', [1, 1, 1, 1]);
+  writeSamples(runs[3]!.runDir, 'step-000019', [0, 1, 0, 0]);
 
   test('a SIRI run gives the base, its last compressed and last expanded checkpoints; a baseline its last', () => {
     assert.deepEqual(runSeedScores(runs[0]!), [
@@ -71,10 +95,22 @@ describe('seed table from run directories', () => {
       { label: 'siri-cosine Iter1-Compressed', seed: 0, accuracy: 0.5, meanLength: 100 },
       { label: 'siri-cosine Iter1-Expanded', seed: 0, accuracy: 0.6, meanLength: 90 },
       { label: 'siri-cosine SIRI-low', seed: 0, accuracy: 0.7, meanLength: 60 },
-      { label: 'siri-cosine SIRI-high', seed: 0, accuracy: 0.8, meanLength: 70 },
+      {
+        label: 'siri-cosine SIRI-high',
+        seed: 0,
+        accuracy: 0.8,
+        meanLength: 70,
+        problemPassRates: { set: [1, 1, 1, 0] },
+      },
     ]);
     assert.deepEqual(runSeedScores(runs[1]!), [
-      { label: 'deepscaler final', seed: 0, accuracy: 0.82, meanLength: 66 },
+      {
+        label: 'deepscaler final',
+        seed: 0,
+        accuracy: 0.82,
+        meanLength: 66,
+        problemPassRates: { set: [1, 1, 1, 1] },
+      },
     ]);
     assert.deepEqual(runSeedScores({ method: 'x', seed: 0, runDir: join(root, 'missing') }), []);
   });
@@ -98,24 +134,28 @@ describe('seed table from run directories', () => {
     // Iter1-Compressed 0.5 on both seeds: +0.00 SE, vs high −0.30, −0.26 → −28.00 ± 2.00.
     assert.match(
       md[3] ?? '',
-      /^\| siri-cosine Iter1-Compressed \| 0, 1 \| 50\.00 ± 0\.00 \| 100\.0 \| -28\.00 ± 2\.00 \| -14\.0 \|$/,
+      /^\| siri-cosine Iter1-Compressed \| 0, 1 \| 50\.00 ± 0\.00 \| 100\.0 \| -28\.00 ± 2\.00 \| -14\.0 \| – \| – \|$/,
     );
     // SIRI-high 0.80, 0.76 → mean 78.00, SE = |0.80 − 0.76| / 2 = 2.00 points.
-    assert.match(md[6] ?? '', /^\| siri-cosine SIRI-high \| 0, 1 \| 78\.00 ± 2\.00 \| 70\.0 \| – \| – \|$/);
+    assert.match(
+      md[6] ?? '',
+      /^\| siri-cosine SIRI-high \| 0, 1 \| 78\.00 ± 2\.00 \| 70\.0 \| – \| – \| – \| – \|$/,
+    );
     // Base 0.40 both seeds: SE 0; vs SIRI-high −0.40, −0.36 → −38.00 ± 2.00, z −19.0.
     assert.match(
       md[2] ?? '',
-      /^\| Base \| 0, 1 \| 40\.00 ± 0\.00 \| 120\.0 \| -38\.00 ± 2\.00 \| -19\.0 \|$/,
+      /^\| Base \| 0, 1 \| 40\.00 ± 0\.00 \| 120\.0 \| -38\.00 ± 2\.00 \| -19\.0 \| – \| – \|$/,
     );
     // SIRI-low 0.70, 0.72 vs high: −0.10, −0.04 → −7.00 ± 3.00, z −2.3.
     assert.match(
       md[5] ?? '',
-      /^\| siri-cosine SIRI-low \| 0, 1 \| 71\.00 ± 1\.00 \| 60\.0 \| -7\.00 ± 3\.00 \| -2\.3 \|$/,
+      /^\| siri-cosine SIRI-low \| 0, 1 \| 71\.00 ± 1\.00 \| 60\.0 \| -7\.00 ± 3\.00 \| -2\.3 \| – \| – \|$/,
     );
-    // Stages 0.82, 0.74 vs high: +0.02, −0.02 → +0.00 ± 2.00, z 0.0.
+    // Stages 0.82, 0.74 vs high: +0.02, −0.02 → +0.00 ± 2.00, z 0.0. Over the problems: seed 0 differs by
+    // 0, 0, 0, +1, seed 1 by −1, 0, 0, 0 → δ = −0.5, 0, 0, +0.5; sd² = 0.5 / 3, SE = √(1/6 / 4) = 20.41 points.
     assert.match(
       md[7] ?? '',
-      /^\| deepscaler final \| 0, 1 \| 78\.00 ± 4\.00 \| 66\.0 \| \+0\.00 ± 2\.00 \| 0\.0 \|$/,
+      /^\| deepscaler final \| 0, 1 \| 78\.00 ± 4\.00 \| 66\.0 \| \+0\.00 ± 2\.00 \| 0\.0 \| 20\.41 \| 0\.0 \|$/,
     );
   });
 
@@ -132,7 +172,7 @@ describe('seed table from run directories', () => {
     assert.match(html, /<h2 id="seeds">Across training seeds<\/h2>/);
     assert.match(
       html,
-      /<tr><th scope="row">deepscaler final<\/th><td>0, 1<\/td><td>78\.00 ± 4\.00<\/td><td>66\.0<\/td><td>\+0\.00 ± 2\.00<\/td><td>0\.0<\/td><\/tr>/,
+      /<tr><th scope="row">deepscaler final<\/th><td>0, 1<\/td><td>78\.00 ± 4\.00<\/td><td>66\.0<\/td><td>\+0\.00 ± 2\.00<\/td><td>0\.0<\/td><td>20\.41<\/td><td>0\.0<\/td><\/tr>/,
     );
     const without = renderReportHtml({
       model: model(),

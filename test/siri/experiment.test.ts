@@ -11,6 +11,7 @@ import {
   experimentMethods,
   experimentRuns,
   methodConfig,
+  problemStandardError,
   runConfig,
 } from '../../siri/experiment';
 
@@ -175,11 +176,59 @@ describe('compareAcrossSeeds', () => {
       'ref',
     );
     assert.ok(other);
-    assert.deepEqual(other.versusReference, { difference: 0.7 - 0.6, standardError: null, seeds: 1 });
+    assert.deepEqual(other.versusReference, {
+      difference: 0.7 - 0.6,
+      standardError: null,
+      seeds: 1,
+      problemStandardError: null,
+    });
     assert.throws(
       () => compareAcrossSeeds([score('ref', 0, 0.5), score('ref', 0, 0.6)], 'ref'),
       /ref has two scores for seed 0/,
     );
+  });
+});
+
+describe("problemStandardError: the difference's SE over the held-out problems (hand-computed)", () => {
+  test("one dataset: each problem's difference averaged over the seeds, then sd / √P", () => {
+    // seed 0: label − ref per problem = 0.5, 0, −0.5; seed 1: 0, 0.5, 0.5 → δ = 0.25, 0.25, 0.
+    // mean 1/6; squared deviations 1/144 + 1/144 + 4/144 = 1/24; sd² = 1/48; SE² = 1/144 → SE = 1/12.
+    const se = problemStandardError([
+      { scores: { a: [1, 0.5, 0] }, reference: { a: [0.5, 0.5, 0.5] } },
+      { scores: { a: [1, 1, 0.5] }, reference: { a: [1, 0.5, 0] } },
+    ]);
+    assert.ok(Math.abs((se ?? NaN) - 1 / 12) < 1e-12, String(se));
+  });
+
+  test("two datasets: pass@1 is the mean of the datasets' means, so SE² = Σ SE_d² / D²", () => {
+    // Dataset b: δ = 0.5, 0.5 → SE 0; dataset a as above, SE 1/12 → √(1/144 + 0) / 2 = 1/24.
+    const se = problemStandardError([
+      { scores: { a: [1, 0.5, 0], b: [1, 0] }, reference: { a: [0.5, 0.5, 0.5], b: [0, 0] } },
+      { scores: { a: [1, 1, 0.5], b: [1, 1] }, reference: { a: [1, 0.5, 0], b: [1, 0] } },
+    ]);
+    assert.ok(Math.abs((se ?? NaN) - 1 / 24) < 1e-12, String(se));
+  });
+
+  test("null without every paired seed's rates, with differing problem sets, or with one problem", () => {
+    const rates = { a: [1, 0] };
+    assert.equal(problemStandardError([]), null);
+    assert.equal(problemStandardError([{ scores: rates, reference: undefined }]), null);
+    assert.equal(problemStandardError([{ scores: rates, reference: { a: [1, 0, 1] } }]), null);
+    assert.equal(problemStandardError([{ scores: rates, reference: { b: [1, 0] } }]), null);
+    assert.equal(problemStandardError([{ scores: { a: [1] }, reference: { a: [0] } }]), null);
+  });
+
+  test('compareAcrossSeeds carries it on the difference to the reference', () => {
+    const [, other] = compareAcrossSeeds(
+      [
+        { label: 'ref', seed: 0, accuracy: 0.5, meanLength: 1, problemPassRates: { a: [0.5, 0.5, 0.5] } },
+        { label: 'ref', seed: 1, accuracy: 0.5, meanLength: 1, problemPassRates: { a: [1, 0.5, 0] } },
+        { label: 'x', seed: 0, accuracy: 0.5, meanLength: 1, problemPassRates: { a: [1, 0.5, 0] } },
+        { label: 'x', seed: 1, accuracy: 2.5 / 3, meanLength: 1, problemPassRates: { a: [1, 1, 0.5] } },
+      ],
+      'ref',
+    );
+    assert.ok(Math.abs((other?.versusReference?.problemStandardError ?? NaN) - 1 / 12) < 1e-12);
   });
 });
 
