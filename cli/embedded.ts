@@ -18,6 +18,11 @@ export interface Embedded {
   client: Client;
   /** Starts a worker in this process (once); it stops when the command ends. */
   startWorker: () => Promise<void>;
+  /**
+   * Settles when the hosted worker stops before the command ends: Ctrl-C or SIGTERM shut it down (the
+   * runtime's signal handlers), or it failed. Never settles while no worker was started.
+   */
+  workerStopped: () => Promise<void>;
 }
 
 export async function withEmbeddedTemporal<T>(
@@ -49,6 +54,13 @@ export async function withEmbeddedTemporal<T>(
         hosted.workers = await createSiriWorker({ address });
         hosted.running = hosted.workers.run();
       },
+      workerStopped: () =>
+        hosted.workers
+          ? hosted.running.then(
+              () => undefined,
+              () => undefined,
+            )
+          : new Promise<void>(() => undefined),
     });
   } finally {
     hosted.workers?.shutdown();

@@ -83,7 +83,7 @@ export function registerExperimentCommand(program: Command): void {
         ...(seeds ? { seeds } : {}),
       };
       const embedded = embeddedOptionsFrom(opts);
-      await withEmbeddedTemporal(embedded, async ({ address, client, startWorker }) => {
+      await withEmbeddedTemporal(embedded, async ({ address, client, startWorker, workerStopped }) => {
         await startWorker();
         const workflowId = `siri-experiment-${opts.id}`;
         try {
@@ -107,13 +107,25 @@ export function registerExperimentCommand(program: Command): void {
         const result = handle.result() as Promise<ExperimentResult>;
         let done = false;
         void result.finally(() => (done = true)).catch(() => undefined);
+        // Ctrl-C (or SIGTERM) shuts the hosted worker down; nothing would train any more, so stop following.
+        let stopped = false;
+        const stop = workerStopped().then(() => (stopped = true));
         let last = '';
-        while (!done) {
+        while (!done && !stopped) {
           const p = await handle.query(experimentProgressQuery).catch(() => null);
           const line = p ? p.methods.map((m) => `${m.name}: ${m.status}`).join(' | ') : '';
           if (line && line !== last) console.log(line);
           last = line || last;
-          await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+          await Promise.race([result.catch(() => undefined), stop, new Promise((r) => setTimeout(r, 2000))]);
+        }
+        if (!done) {
+          console.log(
+            `stopped: the worker was shut down before experiment ${opts.id} finished. Its state is kept ` +
+              `(the workflow on the Temporal server at ${address}, the runs under ${experimentDir}); run the ` +
+              'same command again to go on from the last finished step.',
+          );
+          process.exitCode = 130;
+          return;
         }
         const final = await result;
         const runsDir = join(experimentDir, 'runs');

@@ -1,13 +1,14 @@
 // `siri experiment toy --seeds`: a real Temporal dev server, the CLI's own worker, the real engine and the
 // toy base. Two methods × two seeds, 4 steps each: every run trains with its seed, the base is evaluated
 // once per seed, and the across-seed table (console, seeds.md, report.html) holds the figures recomputed
-// here from the runs' own metrics.jsonl and base results.
+// here from the runs' own metrics.jsonl and base results. It is interrupted once (Ctrl-C) and finished by
+// the same command run again.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { spawnSiri, startTestServer, tempDir, type TestServer } from '../helpers/temporal';
+import { spawnSiri, startTestServer, tempDir, waitFor, type TestServer } from '../helpers/temporal';
 import { makeWorld, worldAvailable, type World } from './world';
 
 const skip = worldAvailable() ? false : 'the toy base model (toy/base) is not built yet';
@@ -41,7 +42,7 @@ describe('siri experiment --seeds (two methods × two seeds)', { skip, timeout: 
     server = await startTestServer();
     // Cycle 4 over 4 steps: one compression and one expansion, so SIRI has both named checkpoints.
     const config = world.configPath({ schedule: { kind: 'cosine', lMax: 256, lMin: 64, cycle: 4 } });
-    const siri = spawnSiri([
+    const args = [
       'experiment',
       'toy',
       '--config',
@@ -56,10 +57,26 @@ describe('siri experiment --seeds (two methods × two seeds)', { skip, timeout: 
       join(dir, 'experiments'),
       '--port',
       String(server.port),
-    ]);
-    const code = await siri.exited;
-    output = siri.output();
+    ];
+    // Ctrl-C once the first run has trained a step: the command stops (exit 130) and says how to go on;
+    // the same command again finishes the experiment from where it stopped.
+    const first = spawnSiri(args);
+    const firstMetrics = join(dir, 'experiments', 'seeds', 'runs', 'siri-cosine-seed7', 'metrics.jsonl');
+    await waitFor(
+      'the first run to train a step',
+      () => existsSync(firstMetrics) && readFileSync(firstMetrics, 'utf8').trim() !== '',
+      300_000,
+    );
+    first.child.kill('SIGINT');
+    const firstCode = await first.exited;
+    assert.equal(firstCode, 130, first.output());
+    assert.match(first.stdout(), /stopped: the worker was shut down before experiment seeds finished/);
+    assert.match(first.stdout(), /run the same command again to go on from the last finished step/);
+    const again = spawnSiri(args);
+    const code = await again.exited;
+    output = first.output() + again.output();
     assert.equal(code, 0, output);
+    assert.match(again.stdout(), /experiment seeds is already running: following it/);
   });
   after(async () => {
     await server.stop();
