@@ -17,14 +17,14 @@ import type { EvaluateInput, EvaluateResult } from '../workflows/activity-types'
 import { fileRef } from '../training/files';
 import { policyAt, withPolicyLock } from '../training/policy-host';
 import { prefetchRollout } from './rollout';
-import { readRunConfig, runPaths } from '../training/run-files';
+import { evalName, readRunConfig, runPaths } from '../training/run-files';
 import { tokenizerFor } from '../training/tokenizers';
 import { aggregateEval, sampleAndGrade } from '../training/evaluation';
 
 export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
   const started = Date.now();
   const config = readRunConfig(input.runDir);
-  const name = input.name ?? `step-${String(input.step).padStart(6, '0')}`;
+  const name = evalName(input.name, input.step);
   const dir = runPaths(input.runDir).evalDir(name);
   const resultsPath = join(dir, RESULTS_JSON);
   if (existsSync(resultsPath)) {

@@ -55,12 +55,7 @@ export async function withEmbeddedTemporal<T>(
         hosted.running = hosted.workers.run();
       },
       workerStopped: () =>
-        hosted.workers
-          ? hosted.running.then(
-              () => undefined,
-              () => undefined,
-            )
-          : new Promise<void>(() => undefined),
+        hosted.workers ? hosted.running.catch(() => undefined) : new Promise<void>(() => undefined),
     });
   } finally {
     hosted.workers?.shutdown();

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSamplesSync, SAMPLES_FILE, type StoredSample } from '../eval/results';
 import { compareAcrossSeeds, type AcrossSeeds, type SeedScore } from '../siri/experiment';
+import { evalName, runPaths } from '../training/run-files';
 import type { EvalSummary, StepMetrics } from '../workflows/types';
 
 export interface SeedRunDir {
@@ -25,8 +26,9 @@ export const SEED_TABLE_REFERENCE = 'siri-cosine SIRI-high';
  */
 export function runSeedScores(run: SeedRunDir): SeedScore[] {
   const scores: SeedScore[] = [];
-  const score = (label: string, summary: EvalSummary, evalName: string): SeedScore => {
-    const rates = problemPassRates(join(run.runDir, 'evals', evalName, SAMPLES_FILE));
+  /** One evaluation's score; `dir` is its directory under evals/ (for the samples). */
+  const score = (label: string, { summary, dir }: { summary: EvalSummary; dir: string }): SeedScore => {
+    const rates = problemPassRates(join(runPaths(run.runDir).evalDir(dir), SAMPLES_FILE));
     return {
       label,
       seed: run.seed,
@@ -35,37 +37,35 @@ export function runSeedScores(run: SeedRunDir): SeedScore[] {
       ...(rates ? { problemPassRates: rates } : {}),
     };
   };
-  const basePath = join(run.runDir, 'evals', 'base', 'results.json');
+  const basePath = join(runPaths(run.runDir).evalDir('base'), 'results.json');
   if (existsSync(basePath)) {
     const base = JSON.parse(readFileSync(basePath, 'utf8')) as { summary: EvalSummary };
-    scores.push(score('Base', base.summary, 'base'));
+    scores.push(score('Base', { summary: base.summary, dir: 'base' }));
   }
-  const metricsPath = join(run.runDir, 'metrics.jsonl');
+  const metricsPath = runPaths(run.runDir).metrics;
   if (!existsSync(metricsPath)) return scores;
   const evals = readFileSync(metricsPath, 'utf8')
     .split('\n')
     .filter((line) => line.trim())
     .flatMap((line) => {
       const m = JSON.parse(line) as StepMetrics;
-      return m.eval ? [{ name: m.checkpointName ?? null, step: m.step, summary: m.eval }] : [];
+      return m.eval
+        ? [{ name: m.checkpointName ?? null, dir: evalName(m.checkpointName, m.step), summary: m.eval }]
+        : [];
     });
-  // The evaluation's directory under evals/, as activities/evaluate.ts names it.
-  const evalName = (e: { name: string | null; step: number }): string =>
-    e.name ?? `step-${String(e.step).padStart(6, '0')}`;
   const lastNamed = (suffix: string) => evals.filter((e) => e.name?.endsWith(suffix)).at(-1);
   const compressed = lastNamed('-Compressed');
   const expanded = lastNamed('-Expanded');
   if (compressed && expanded) {
     // The earlier IterK checkpoints too (the paper's claim that each compression gains), then the last two.
     for (const e of evals) {
-      if (e.name && e !== compressed && e !== expanded)
-        scores.push(score(`${run.method} ${e.name}`, e.summary, evalName(e)));
+      if (e.name && e !== compressed && e !== expanded) scores.push(score(`${run.method} ${e.name}`, e));
     }
-    scores.push(score(`${run.method} SIRI-low`, compressed.summary, evalName(compressed)));
-    scores.push(score(`${run.method} SIRI-high`, expanded.summary, evalName(expanded)));
+    scores.push(score(`${run.method} SIRI-low`, compressed));
+    scores.push(score(`${run.method} SIRI-high`, expanded));
   } else {
     const last = evals.at(-1);
-    if (last) scores.push(score(`${run.method} final`, last.summary, evalName(last)));
+    if (last) scores.push(score(`${run.method} final`, last));
   }
   return scores;
 }

@@ -17,6 +17,10 @@ export const runPaths = (runDir: string) => ({
   evalDir: (name: string) => join(runDir, 'evals', name),
 });
 
+/** The name of an evaluation's directory under evals/: the checkpoint's name, else step-NNNNNN. */
+export const evalName = (checkpointName: string | null | undefined, step: number): string =>
+  checkpointName ?? `step-${String(step).padStart(6, '0')}`;
+
 const configCache = new Map<string, { mtimeMs: number; config: RunConfig }>();
 
 /** The run's config.json (validated), re-read when the file changes (e.g. after `siri resume --config`). */
