@@ -435,6 +435,19 @@ const TOY_LEAPING_LONG: RunConfig = {
   eval: { ...TOY_LEAPING.eval, everySteps: 120 },
 };
 
+/**
+ * The leaping world with 40-step cycles and lMin 48 (docs/toy.md, attempt 34): at 64 tokens every compressing
+ * method converged to one concise form and DeepScaleR-style stages were level with SIRI-high (attempt 33). At 48
+ * the step-by-step solution of a 5-8-step chain no longer fits, a leap on a 5-6-step chain still does, so a long
+ * block at lMin entrenches the leaps (pure truncation ends leaping) and 60 steps at lMax do not clear them all,
+ * while SIRI's short dips below 64 tokens leave none.
+ */
+const TOY_LEAPING_LMIN48: RunConfig = {
+  ...TOY_LEAPING_LONG,
+  runDir: 'runs/toy-leaping-lmin48',
+  schedule: { kind: 'cosine', lMax: 256, lMin: 48, cycle: 40 },
+};
+
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
     for (const v of Object.values(value)) deepFreeze(v);
@@ -451,6 +464,7 @@ export const PRESETS = deepFreeze({
   'toy-pick-steps': TOY_PICK_STEPS,
   'toy-leaping': TOY_LEAPING,
   'toy-leaping-long': TOY_LEAPING_LONG,
+  'toy-leaping-lmin48': TOY_LEAPING_LMIN48,
 });
 export type PresetName = keyof typeof PRESETS;
 export const presetNames: readonly PresetName[] = Object.keys(PRESETS) as PresetName[];

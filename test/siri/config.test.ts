@@ -30,7 +30,15 @@ describe('presets', () => {
   test('the presets exist and validate to themselves', () => {
     assert.deepEqual(
       [...presetNames],
-      ['siri-1.5b', 'toy', 'toy-pick', 'toy-pick-steps', 'toy-leaping', 'toy-leaping-long'],
+      [
+        'siri-1.5b',
+        'toy',
+        'toy-pick',
+        'toy-pick-steps',
+        'toy-leaping',
+        'toy-leaping-long',
+        'toy-leaping-lmin48',
+      ],
     );
     for (const name of presetNames) assert.deepEqual(parseRunConfig(PRESETS[name]), PRESETS[name]);
   });
@@ -199,7 +207,7 @@ describe('parsing', () => {
     );
     assert.equal(
       messageAt(issuesOf({ preset: 'tiny' }), 'preset'),
-      'expected "siri-1.5b" | "toy" | "toy-pick" | "toy-pick-steps" | "toy-leaping" | "toy-leaping-long", got "tiny"',
+      'expected "siri-1.5b" | "toy" | "toy-pick" | "toy-pick-steps" | "toy-leaping" | "toy-leaping-long" | "toy-leaping-lmin48", got "tiny"',
     );
     assert.equal(messageAt(issuesOf(null), '(root)'), 'expected an object (mapping), got null');
   });
