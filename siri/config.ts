@@ -439,8 +439,9 @@ const TOY_LEAPING_LONG: RunConfig = {
  * The leaping world with 40-step cycles and lMin 48 (docs/toy.md, attempt 34): at 64 tokens every compressing
  * method converged to one concise form and DeepScaleR-style stages were level with SIRI-high (attempt 33). At 48
  * the step-by-step solution of a 5-8-step chain no longer fits, a leap on a 5-6-step chain still does, so a long
- * block at lMin entrenches the leaps (pure truncation ends leaping) and 60 steps at lMax do not clear them all,
- * while SIRI's short dips below 64 tokens leave none.
+ * block at lMin entrenches the leaps (pure truncation ends leaping; stages leave it leaping in 40% of answers)
+ * while SIRI's short dips below 64 tokens leave none. Measured over seven seeds: the lMax stage repairs stages on
+ * four of them, so SIRI-high leads stages by only 0.71 ± 0.42 points, and DAPO is level.
  */
 const TOY_LEAPING_LMIN48: RunConfig = {
   ...TOY_LEAPING_LONG,
