@@ -5,7 +5,7 @@
 // evaluations' samples.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSamplesSync, SAMPLES_FILE, type StoredSample } from '../eval/results';
+import { readSamplesSync, RESULTS_JSON, SAMPLES_FILE, type StoredSample } from '../eval/results';
 import { compareAcrossSeeds, type AcrossSeeds, type SeedScore } from '../siri/experiment';
 import { evalName, runPaths } from '../training/run-files';
 import type { EvalSummary, StepMetrics } from '../workflows/types';
@@ -26,9 +26,10 @@ export const SEED_TABLE_REFERENCE = 'siri-cosine SIRI-high';
  */
 export function runSeedScores(run: SeedRunDir): SeedScore[] {
   const scores: SeedScore[] = [];
+  const paths = runPaths(run.runDir);
   /** One evaluation's score; `dir` is its directory under evals/ (for the samples). */
   const score = (label: string, { summary, dir }: { summary: EvalSummary; dir: string }): SeedScore => {
-    const rates = problemPassRates(join(runPaths(run.runDir).evalDir(dir), SAMPLES_FILE));
+    const rates = problemPassRates(join(paths.evalDir(dir), SAMPLES_FILE));
     return {
       label,
       seed: run.seed,
@@ -37,12 +38,12 @@ export function runSeedScores(run: SeedRunDir): SeedScore[] {
       ...(rates ? { problemPassRates: rates } : {}),
     };
   };
-  const basePath = join(runPaths(run.runDir).evalDir('base'), 'results.json');
+  const basePath = join(paths.evalDir('base'), RESULTS_JSON);
   if (existsSync(basePath)) {
     const base = JSON.parse(readFileSync(basePath, 'utf8')) as { summary: EvalSummary };
     scores.push(score('Base', { summary: base.summary, dir: 'base' }));
   }
-  const metricsPath = runPaths(run.runDir).metrics;
+  const metricsPath = paths.metrics;
   if (!existsSync(metricsPath)) return scores;
   const evals = readFileSync(metricsPath, 'utf8')
     .split('\n')
