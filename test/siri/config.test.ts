@@ -38,6 +38,7 @@ describe('presets', () => {
         'toy-leaping',
         'toy-leaping-long',
         'toy-leaping-lmin48',
+        'toy-leaping-2layer',
       ],
     );
     for (const name of presetNames) assert.deepEqual(parseRunConfig(PRESETS[name]), PRESETS[name]);
@@ -207,7 +208,7 @@ describe('parsing', () => {
     );
     assert.equal(
       messageAt(issuesOf({ preset: 'tiny' }), 'preset'),
-      'expected "siri-1.5b" | "toy" | "toy-pick" | "toy-pick-steps" | "toy-leaping" | "toy-leaping-long" | "toy-leaping-lmin48", got "tiny"',
+      'expected "siri-1.5b" | "toy" | "toy-pick" | "toy-pick-steps" | "toy-leaping" | "toy-leaping-long" | "toy-leaping-lmin48" | "toy-leaping-2layer", got "tiny"',
     );
     assert.equal(messageAt(issuesOf(null), '(root)'), 'expected an object (mapping), got null');
   });

@@ -1,6 +1,7 @@
 // The committed chain-world base checkpoints and their data files: toy/base/ with toy/data/ (3–5-step chains,
 // the `toy` preset) and toy/leaping-base/ with toy/leaping-data/ (3–8-step chains, a teacher that sometimes
-// leaps; the `toy-leaping` preset, docs/toy.md attempts 30–31). Each is small enough to commit, has the
+// leaps; the `toy-leaping` preset, docs/toy.md attempts 30–31), and toy/leaping-2layer-base/ (the same recipe and
+// data with 2 layers instead of 4; the `toy-leaping-2layer` preset, attempt 35). Each is small enough to commit, has the
 // tokenizer and config the toy code builds, loads in the engine, and is actually warm-started: its greedy
 // answers to held-out problems keep the teacher's format and are mostly right (a random model's never are).
 import { describe, test } from 'node:test';
@@ -9,7 +10,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gradeResponse } from '../../grader/index';
 import { longChains, readToyData, toRecord } from '../../toy/data';
-import { toyModelConfig } from '../../toy/model-config';
+import { TOY_MODEL_SHAPE, toyModelConfig, type ToyModelShape } from '../../toy/model-config';
 import { DEFAULT_DIFFICULTY, generateProblems, type Difficulty } from '../../toy/problems';
 import { buildToyTokenizerConfig, buildToyTokenizerJson } from '../../toy/tokenizer';
 import { greedyTwice } from '../helpers/toy-greedy';
@@ -21,6 +22,8 @@ interface ChainBase {
   base: string;
   data: string;
   difficulty: Difficulty;
+  /** Where the model's shape differs from TOY_MODEL_SHAPE (make-toy-base.ts --shape). */
+  shape?: Partial<ToyModelShape>;
   /** The seed of the held-out problems' stream (make-toy-base.ts --data-eval-seed). */
   evalSeed: number;
   /** Held-out problems answered greedily, and the share that must be right. */
@@ -45,6 +48,16 @@ const CHAIN_BASES: ChainBase[] = [
     evalSeed: 7,
     greedyProblems: 24,
     minGreedyAccuracy: 0.7,
+  },
+  // Measured at T = 0.6: 65% right at 384 tokens (docs/toy.md, attempt 35).
+  {
+    base: 'toy/leaping-2layer-base',
+    data: 'toy/leaping-data',
+    difficulty: { ...DEFAULT_DIFFICULTY, maxSteps: 8 },
+    shape: { layers: 2 },
+    evalSeed: 7,
+    greedyProblems: 24,
+    minGreedyAccuracy: 0.5,
   },
 ];
 
@@ -75,7 +88,8 @@ function describeChainBase(options: ChainBase): void {
         assert.deepEqual(readJson(join(baseDir, 'tokenizer.json')), buildToyTokenizerJson());
         assert.deepEqual(readJson(join(baseDir, 'tokenizer_config.json')), buildToyTokenizerConfig());
         const config = readJson(join(baseDir, 'config.json')) as Record<string, unknown>;
-        for (const [key, value] of Object.entries(toyModelConfig())) {
+        const shape = { ...TOY_MODEL_SHAPE, ...options.shape };
+        for (const [key, value] of Object.entries(toyModelConfig(shape))) {
           if (value !== null) assert.deepEqual(config[key], value, `config.json ${key}`);
         }
       });
